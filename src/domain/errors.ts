@@ -1,0 +1,89 @@
+/**
+ * Failures a caller must branch on. Each has a stable `code`; none knows about HTTP.
+ * Absence is `null` at the port level; these are raised by use cases and adapters at their boundary.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ImageNotFoundError extends DomainError {
+  readonly code = 'IMAGE_NOT_FOUND';
+  constructor(readonly imageId: string) {
+    super(`No image with id "${imageId}"`);
+  }
+}
+
+export class EmptyFileError extends DomainError {
+  readonly code = 'EMPTY_FILE';
+  constructor() {
+    super('The uploaded file is empty');
+  }
+}
+
+export class FileTooLargeError extends DomainError {
+  readonly code = 'FILE_TOO_LARGE';
+  constructor(readonly maxBytes: number) {
+    super(`The file is larger than the ${maxBytes}-byte limit`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  constructor(readonly detected: string | null) {
+    super(
+      detected
+        ? `Files of type ${detected} are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`
+        : 'The file is not a recognised image; send JPEG, PNG, WebP, GIF, AVIF or TIFF',
+    );
+  }
+}
+
+/** The bytes claim an accepted format but cannot be read (truncated header, corrupt data). */
+export class InvalidImageError extends DomainError {
+  readonly code = 'INVALID_IMAGE';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`The image cannot be read: ${detail}`, options);
+  }
+}
+
+export class ImageTooLargeError extends DomainError {
+  readonly code = 'IMAGE_TOO_LARGE';
+  constructor(
+    readonly pixels: number,
+    readonly maxPixels: number,
+  ) {
+    super(`The image has ${pixels} pixels; the limit is ${maxPixels}`);
+  }
+}
+
+export class InvalidDeleteTokenError extends DomainError {
+  readonly code = 'INVALID_DELETE_TOKEN';
+  constructor() {
+    super('The delete token is missing or does not match this image');
+  }
+}
+
+export class ThumbnailNotReadyError extends DomainError {
+  readonly code = 'THUMBNAIL_NOT_READY';
+  constructor(
+    readonly imageId: string,
+    readonly status: string,
+  ) {
+    super(`The thumbnail of image "${imageId}" is not ready (status: ${status})`);
+  }
+}
+
+export class InvalidParameterError extends DomainError {
+  readonly code = 'INVALID_PARAMETER';
+  constructor(
+    readonly parameter: string,
+    detail: string,
+  ) {
+    super(`Invalid ${parameter}: ${detail}`);
+  }
+}

@@ -1,0 +1,39 @@
+import type { Image } from '../domain/image.js';
+
+export interface ImagePage {
+  readonly items: readonly Image[];
+  /** Opaque cursor for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export interface ListQuery {
+  /** 1 to 100. */
+  readonly limit: number;
+  /** A `nextCursor` from a previous page, or null for the first page. */
+  readonly cursor: string | null;
+}
+
+/**
+ * Image metadata. Every method is safe to call concurrently from many processes: `update` is
+ * optimistic (compare-and-set on `version`), `delete` tells whether this caller removed the row.
+ */
+export interface ImageRepository {
+  /** Inserts a new image (its id is fresh; inserting an existing id rejects). */
+  add(image: Image): Promise<void>;
+  /** The image, or null when none has this id. */
+  findById(id: string): Promise<Image | null>;
+  /**
+   * Writes `image` if the stored row still has `image.props.version`; returns the stored image
+   * (version + 1), or null when the row was deleted or changed by someone else meanwhile.
+   */
+  update(image: Image): Promise<Image | null>;
+  /** Deletes the row; true if this call deleted it, false if it was already gone. */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Newest first (by createdAt, then id). A cursor from this method stays valid while images are
+   * added or removed. Rejects with InvalidParameterError for a malformed cursor.
+   */
+  list(query: ListQuery): Promise<ImagePage>;
+}
+
+export const ImageRepository = Symbol.for('imagehost.ImageRepository');

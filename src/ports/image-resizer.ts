@@ -1,0 +1,43 @@
+import type { Dimensions } from '../domain/thumbnail-size.js';
+import type { ImageFormat } from '../domain/image-format.js';
+
+export interface ImageInfo extends Dimensions {
+  /** Sniffed from the bytes, never taken from the client. */
+  readonly format: ImageFormat;
+}
+
+export type RenditionFormat = 'jpeg' | 'webp' | 'avif';
+
+export interface RenderOptions {
+  /** Box edges, e.g. [150, 300, 600]; each output fits inside edge × edge and is never upscaled. */
+  readonly sizes: readonly number[];
+  readonly format: RenditionFormat;
+  /** 1 to 100. */
+  readonly quality: number;
+}
+
+export interface RenderedImage extends Dimensions {
+  readonly size: number;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Reads and resizes images. Implementations bound decode work (pixels, time) and translate decoder
+ * failures into domain errors.
+ */
+export interface ImageResizer {
+  /**
+   * Reads only the header. Dimensions are as displayed (EXIF orientation applied).
+   * Rejects with UnsupportedMediaTypeError (not an accepted format) or InvalidImageError (unreadable).
+   */
+  probe(bytes: Uint8Array): Promise<ImageInfo>;
+  /**
+   * Decodes once and derives every size: EXIF orientation applied, alpha flattened on white,
+   * metadata stripped. One output per requested size, in the order given.
+   * Rejects with InvalidImageError when the data cannot be decoded.
+   */
+  render(bytes: Uint8Array, options: RenderOptions): Promise<RenderedImage[]>;
+}
+
+export const ImageResizer = Symbol.for('imagehost.ImageResizer');
