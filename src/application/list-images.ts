@@ -8,7 +8,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 export class ListImages {
   constructor(private readonly images: ImageRepository) {}
 
-  execute(query: { limit?: number; cursor?: string | null }): Promise<ImagePage> {
+  async execute(query: { limit?: number; cursor?: string | null }): Promise<ImagePage> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new InvalidParameterError('limit', `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);

@@ -87,3 +87,15 @@ export class InvalidParameterError extends DomainError {
     super(`Invalid ${parameter}: ${detail}`);
   }
 }
+
+/** `ImageRepository.add` was given an id that is already stored (a conflict, never retried by the caller). */
+export class DuplicateImageError extends DomainError {
+  readonly code = 'IMAGE_ALREADY_EXISTS';
+
+  constructor(
+    readonly imageId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`An image with id "${imageId}" already exists`, options);
+  }
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { StorageService, StoredObjectStream } from '../../ports/storage-service.js';
+
+const MAGIC = Buffer.from('IHS1');
+const PREAMBLE_LENGTH = MAGIC.length + 4;
+/** A content type is short; a bigger header length means a corrupt file, not a reason to allocate gigabytes. */
+const MAX_HEADER_LENGTH = 64 * 1024;
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** Absence, as the port defines it: nothing at the path, or a path through a file rather than a directory. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+
+interface Header {
+  readonly contentType: string;
+  readonly dataOffset: number;
+}
+
+/**
+ * A StorageService on the local disk: the object under key `a/b/c.jpg` is the file `<rootDir>/a/b/c.jpg`.
+ *
+ * Each file holds a small header then the bytes: `IHS1`, a 4-byte big-endian header length, a UTF-8 JSON
+ * header `{"contentType": …}`. One file per object (rather than a sidecar) means a put replaces bytes and
+ * content type together in one atomic rename, and no key can collide with a metadata file.
+ *
+ * `put` writes a temp file in the target directory, fsyncs it, renames it over the target and fsyncs the
+ * directories it changed, so it resolves once the object is durable and readers never see a partial
+ * object. Temp file names contain `~`, a character no key may use.
+ *
+ * Keys are checked (segments of `[A-Za-z0-9._-]`, no `.`/`..`, no empty segment) and an invalid key is
+ * rejected with an Error: keys come from the core, so this is defence in depth against path traversal.
+ * Limitation of a file tree: one key cannot be both an object and a prefix of another (`a` and `a/b`).
+ * Empty parent directories are left after a delete.
+ */
+export class FsStorageService implements StorageService {
+  private readonly rootDir: string;
+
+  constructor(rootDir: string) {
+    this.rootDir = path.resolve(rootDir);
+  }
+
+  async put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    const firstCreated = await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `~${randomUUID()}.tmp`);
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(Buffer.concat([encodeHeader(options.contentType), body]));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await syncDirectories(dir, firstCreated ? path.dirname(firstCreated) : dir);
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    const handle = await this.openObject(key);
+    if (!handle) return null;
+    try {
+      const file = await handle.readFile();
+      return file.subarray(decodeHeader(file, key).dataOffset);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async getStream(key: string): Promise<StoredObjectStream | null> {
+    const handle = await this.openObject(key);
+    if (!handle) return null;
+    try {
+      // Header, size and stream all come from one open handle, so a concurrent put cannot mix versions.
+      const { size } = await handle.stat();
+      const preamble = Buffer.alloc(PREAMBLE_LENGTH);
+      await handle.read(preamble, 0, PREAMBLE_LENGTH, 0);
+      const headerEnd = PREAMBLE_LENGTH + headerLength(preamble, key);
+      const header = Buffer.alloc(headerEnd);
+      const { bytesRead } = await handle.read(header, 0, headerEnd, 0);
+      const { contentType, dataOffset } = decodeHeader(header.subarray(0, bytesRead), key);
+      return { body: handle.createReadStream({ start: dataOffset }), size: size - dataOffset, contentType };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(key));
+    } catch (error) {
+      if (!MISSING.has(errorCode(error))) throw error;
+    }
+    await this.pruneEmptyFolders(key);
+  }
+
+  /**
+   * Removes folders the delete left empty (`thumbnails/<id>/`), so deleted images leave nothing behind.
+   * Top-level folders stay: a concurrent put into them must never lose its parent.
+   */
+  private async pruneEmptyFolders(key: string): Promise<void> {
+    const segments = key.split('/').slice(0, -1);
+    for (let depth = segments.length; depth >= 2; depth--) {
+      try {
+        await rmdir(path.join(this.rootDir, ...segments.slice(0, depth)));
+      } catch {
+        return; // not empty, already gone or busy: all fine to leave
+      }
+    }
+  }
+
+  /** The object's file opened for reading, or null when there is no object (a directory is not one). */
+  private async openObject(key: string): Promise<FileHandle | null> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (error) {
+      if (MISSING.has(errorCode(error))) return null;
+      throw error;
+    }
+    const isFile = await handle.stat().then((stats) => stats.isFile(), async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    if (isFile) return handle;
+    await handle.close();
+    return null;
+  }
+
+  private pathOf(key: string): string {
+    const segments = key.split('/');
+    const bad = segments.find((s) => !SEGMENT.test(s) || s === '.' || s === '..');
+    if (bad !== undefined) {
+      throw new Error(`Invalid storage key ${JSON.stringify(key)}: segment ${JSON.stringify(bad)} is not allowed`);
+    }
+    const resolved = path.resolve(this.rootDir, ...segments);
+    const relative = path.relative(this.rootDir, resolved);
+    if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+      throw new Error(`Invalid storage key ${JSON.stringify(key)}: it resolves outside the storage root`);
+    }
+    return resolved;
+  }
+}
+
+function encodeHeader(contentType: string): Buffer {
+  const json = Buffer.from(JSON.stringify({ contentType }));
+  const preamble = Buffer.alloc(PREAMBLE_LENGTH);
+  MAGIC.copy(preamble);
+  preamble.writeUInt32BE(json.length, MAGIC.length);
+  return Buffer.concat([preamble, json]);
+}
+
+function headerLength(preamble: Buffer, key: string): number {
+  if (preamble.length < PREAMBLE_LENGTH || !preamble.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw corrupt(key);
+  }
+  const length = preamble.readUInt32BE(MAGIC.length);
+  if (length > MAX_HEADER_LENGTH) throw corrupt(key);
+  return length;
+}
+
+function decodeHeader(file: Buffer, key: string): Header {
+  const dataOffset = PREAMBLE_LENGTH + headerLength(file, key);
+  if (file.length < dataOffset) throw corrupt(key);
+  let header: unknown;
+  try {
+    header = JSON.parse(file.subarray(PREAMBLE_LENGTH, dataOffset).toString('utf8'));
+  } catch (error) {
+    throw corrupt(key, error);
+  }
+  const contentType = (header as { contentType?: unknown } | null)?.contentType;
+  if (typeof contentType !== 'string') throw corrupt(key);
+  return { contentType, dataOffset };
+}
+
+function corrupt(key: string, cause?: unknown): Error {
+  return new Error(`The file for storage key ${JSON.stringify(key)} is not a valid imagehost object`, { cause });
+}
+
+/** fsyncs `from` and each ancestor up to `to`, so new directory entries (the file, new folders) survive a crash. */
+async function syncDirectories(from: string, to: string): Promise<void> {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (dir === to || dir === path.dirname(dir)) return;
+  }
+}
+
+function errorCode(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+}

@@ -1,0 +1,26 @@
+import Koa from 'koa';
+import type { Logger } from '../../ports/logger.js';
+import { errorMiddleware } from './http-errors.js';
+import { imageRoutes, type ImageUseCases } from './image-routes.js';
+
+export interface HttpAppOptions {
+  readonly useCases: ImageUseCases;
+  readonly logger: Logger;
+  readonly maxUploadBytes: number;
+}
+
+/** The Koa application: the same factory serves `npm start` and the HTTP tests. */
+export function createHttpApp(options: HttpAppOptions): Koa {
+  const app = new Koa();
+  app.silent = true; // errors are logged once, by errorMiddleware
+  app.use(errorMiddleware(options.logger));
+  app.use(async (ctx, next) => {
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    await next();
+  });
+  const images = imageRoutes(options.useCases, options.maxUploadBytes);
+  app.use(images.routes());
+  app.use(images.allowedMethods());
+  return app;
+}

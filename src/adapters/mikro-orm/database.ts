@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MikroORM, Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { ImageSchema } from './image-schema.js';
+import { libsqlMigrations } from './migrations/libsql/index.js';
+import { postgresqlMigrations } from './migrations/postgresql/index.js';
+
+export interface DatabaseOptions {
+  /**
+   * `postgres://…` or `postgresql://…` for PostgreSQL; `file:…`, a plain path or `libsql://…` for
+   * libsql (an embedded file, whose parent directory is created when missing).
+   */
+  readonly url: string;
+  /** Logs every query MikroORM runs. */
+  readonly debug?: boolean;
+}
+
+/** An open connection pool with the image mapping registered, and this dialect's migrations. */
+export interface Database {
+  readonly orm: MikroORM;
+  readonly dialect: 'postgresql' | 'libsql';
+  /** Applies pending migrations; resolves with the names applied (empty when already up to date). */
+  migrate(): Promise<string[]>;
+  /** Closes the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database named by `url`, picking the driver from its scheme. Does not create tables:
+ * call `migrate()` (at start-up, or from a deploy step) for that.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const common = {
+    entities: [ImageSchema],
+    debug: options.debug ?? false,
+    // The database itself is provisioned by the operator; only its tables are ours to create.
+    ensureDatabase: false,
+    extensions: [Migrator],
+  } satisfies Options;
+  const dialect = isPostgresUrl(options.url) ? 'postgresql' : 'libsql';
+  // Loaded on demand so that a libsql deployment never loads the PostgreSQL driver, and vice versa.
+  const orm = dialect === 'postgresql' ? await openPostgres(options.url, common) : await openLibsql(options.url, common);
+  return {
+    orm,
+    dialect,
+    async migrate() {
+      const applied = await orm.getMigrator().up();
+      return applied.map((migration) => migration.name);
+    },
+    close: () => orm.close(),
+  };
+}
+
+type CommonOptions = Pick<Options, 'entities' | 'debug' | 'ensureDatabase' | 'extensions'>;
+
+function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+async function openPostgres(url: string, common: CommonOptions): Promise<MikroORM> {
+  const { MikroORM } = await import('@mikro-orm/postgresql');
+  return MikroORM.init({
+    ...common,
+    clientUrl: url,
+    migrations: migrationOptions(postgresqlMigrations),
+  });
+}
+
+async function openLibsql(url: string, common: CommonOptions): Promise<MikroORM> {
+  const { MikroORM } = await import('@mikro-orm/libsql');
+  const dbName = libsqlTarget(url);
+  if (!dbName.startsWith('libsql:') && dbName !== ':memory:') await mkdir(dirname(dbName), { recursive: true });
+  return MikroORM.init({
+    ...common,
+    dbName,
+    migrations: migrationOptions(libsqlMigrations),
+  });
+}
+
+/** `file:///abs`, `file:rel` and plain paths become a path; `libsql://` URLs pass through. */
+function libsqlTarget(url: string): string {
+  if (url.startsWith('file://')) return fileURLToPath(url);
+  if (url.startsWith('file:')) return url.slice('file:'.length);
+  return url;
+}
+
+function migrationOptions(migrationsList: NonNullable<Options['migrations']>['migrationsList']): Options['migrations'] {
+  return {
+    // Listed explicitly so they load the same way under vitest (TS sources) and from dist/ (JS).
+    migrationsList,
+    transactional: true,
+    allOrNothing: true,
+    snapshot: false,
+    silent: true,
+  };
+}

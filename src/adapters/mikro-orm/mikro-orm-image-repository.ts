@@ -1,0 +1,66 @@
+import { UniqueConstraintViolationException, type FilterQuery, type MikroORM } from '@mikro-orm/core';
+import { Image } from '../../domain/image.js';
+import { pageCursor } from '../../domain/page-cursor.js';
+import type { ImagePage, ImageRepository, ListQuery } from '../../ports/image-repository.js';
+import { DuplicateImageError } from '../../domain/errors.js';
+import { ImageSchema, type ImageRow } from './image-schema.js';
+import { toColumns, toImage } from './image-row-mapping.js';
+
+/**
+ * ImageRepository on MikroORM, for PostgreSQL and libsql alike. Every call runs on its own forked
+ * EntityManager and issues native queries, so nothing is cached between calls and concurrent
+ * writers are arbitrated by the database (`update` is one conditional UPDATE on `version`).
+ *
+ * `orm` must have been opened with ImageSchema registered (see `openDatabase`).
+ */
+export class MikroOrmImageRepository implements ImageRepository {
+  constructor(private readonly orm: MikroORM) {}
+
+  /** Rejects with DuplicateImageError when the id is already stored. */
+  async add(image: Image): Promise<void> {
+    try {
+      await this.em().insert(ImageSchema, { ...toColumns(image), checksumSha256: null });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new DuplicateImageError(image.id, { cause: error });
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<Image | null> {
+    const row = await this.em().findOne(ImageSchema, { id }, { disableIdentityMap: true });
+    return row ? toImage(row) : null;
+  }
+
+  async update(image: Image): Promise<Image | null> {
+    // checksum_sha256 is left out of the SET list: no domain field owns it yet.
+    const { id, version, ...columns } = toColumns(image);
+    const affected = await this.em().nativeUpdate(ImageSchema, { id, version }, { ...columns, version: version + 1 });
+    return affected === 0 ? null : Image.restore({ ...image.props, version: version + 1 });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.em().nativeDelete(ImageSchema, { id })) > 0;
+  }
+
+  async list(query: ListQuery): Promise<ImagePage> {
+    const after = query.cursor === null ? null : pageCursor.decode(query.cursor);
+    const where: FilterQuery<ImageRow> = after
+      ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] }
+      : {};
+    // One row more than asked tells whether a next page exists without a count query.
+    const rows = await this.em().find(ImageSchema, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: query.limit + 1,
+      disableIdentityMap: true,
+    });
+    const items = rows.slice(0, query.limit).map(toImage);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > query.limit && last ? pageCursor.encode({ createdAt: last.props.createdAt, id: last.id }) : null;
+    return { items, nextCursor };
+  }
+
+  private em() {
+    return this.orm.em.fork();
+  }
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const sizeList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'a comma-separated list of whole numbers, e.g. 150,300,600')
+  .transform((v) => [...new Set(v.split(',').map(Number))])
+  .refine((sizes) => sizes.every((s) => s >= 16 && s <= 4096), 'each size must be from 16 to 4096');
+
+/** Every setting, its default and its check. The README's configuration table mirrors this. */
+export const configSchema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  MIGRATE_ON_START: flag.default(true),
+  MAX_UPLOAD_BYTES: integer(1, 1024 * MiB).default(25 * MiB),
+  MAX_PIXELS: integer(1, 2_000_000_000).default(100_000_000),
+  THUMBNAIL_SIZES: sizeList.default([300]),
+  THUMBNAIL_FORMAT: z.enum(['jpeg', 'webp', 'avif']).default('jpeg'),
+  THUMBNAIL_QUALITY: integer(1, 100).default(85),
+  THUMBNAIL_ATTEMPTS: integer(1, 50).default(5),
+  THUMBNAIL_BACKOFF_MS: integer(1, 3_600_000).default(1000),
+  WORKER_CONCURRENCY: integer(1, 64).default(2),
+  DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema> & { readonly databaseUrl: string };
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once. Throws ConfigError whose message names each bad variable on its own line. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const config = parsed.data;
+  const databaseUrl = config.DATABASE_URL ?? `file:${path.join(config.DATA_DIR, 'imagehost.db')}`;
+  return { ...config, databaseUrl };
+}

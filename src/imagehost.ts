@@ -1,0 +1,104 @@
+import { Container } from 'inversify';
+import type Koa from 'koa';
+import { DeleteImage } from './application/delete-image.js';
+import { GenerateThumbnails } from './application/generate-thumbnails.js';
+import { GetImage } from './application/get-image.js';
+import { GetOriginal } from './application/get-original.js';
+import { GetThumbnail } from './application/get-thumbnail.js';
+import { ListImages } from './application/list-images.js';
+import { UploadImage } from './application/upload-image.js';
+import type { ThumbnailSettings, UploadLimits } from './application/settings.js';
+import { createHttpApp } from './adapters/http/http-app.js';
+import { openDatabase, type Database } from './adapters/mikro-orm/database.js';
+import { MikroOrmImageRepository } from './adapters/mikro-orm/mikro-orm-image-repository.js';
+import type { Config } from './config.js';
+import { Logger } from './ports/logger.js';
+import { TaskScheduler, type TaskHandlers } from './ports/task-scheduler.js';
+import { platformModule, repositoryModule, resizerModule, schedulerModule, storageModule } from './wiring/adapter-modules.js';
+import { USE_CASES, useCaseModule } from './wiring/use-case-module.js';
+
+/** A wired imagehost: the HTTP app, the background worker and the resources to close. */
+export interface Imagehost {
+  readonly container: Container;
+  readonly app: Koa;
+  readonly database: Database;
+  /** Starts running thumbnail tasks in this process. */
+  startWorker(): Promise<void>;
+  /** Drains in-flight tasks and closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function uploadLimits(config: Config): UploadLimits {
+  return { maxUploadBytes: config.MAX_UPLOAD_BYTES, maxPixels: config.MAX_PIXELS };
+}
+
+export function thumbnailSettings(config: Config): ThumbnailSettings {
+  return {
+    sizes: config.THUMBNAIL_SIZES,
+    format: config.THUMBNAIL_FORMAT,
+    quality: config.THUMBNAIL_QUALITY,
+    attempts: config.THUMBNAIL_ATTEMPTS,
+    backoffMs: config.THUMBNAIL_BACKOFF_MS,
+  };
+}
+
+/** The composition root: builds every adapter named by `config` and checks the wiring before anything runs. */
+export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
+  const database = await openDatabase({ url: config.databaseUrl });
+  try {
+    if (config.MIGRATE_ON_START) {
+      const applied = await database.migrate();
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
+    const container = new Container();
+    container.load(
+      platformModule(logger),
+      storageModule(config),
+      repositoryModule(new MikroOrmImageRepository(database.orm)),
+      schedulerModule(config, logger),
+      resizerModule(config),
+      useCaseModule(uploadLimits(config), thumbnailSettings(config)),
+    );
+    assertWired(container);
+    const app = createHttpApp({
+      logger,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      useCases: {
+        upload: container.get(UploadImage),
+        getImage: container.get(GetImage),
+        getOriginal: container.get(GetOriginal),
+        getThumbnail: container.get(GetThumbnail),
+        deleteImage: container.get(DeleteImage),
+        listImages: container.get(ListImages),
+      },
+    });
+    const scheduler = container.get<TaskScheduler>(TaskScheduler);
+    const generate = container.get(GenerateThumbnails);
+    const handlers: TaskHandlers = {
+      'generate-thumbnails': (payload, job) => generate.execute(payload.imageId, job),
+    };
+    let closing: Promise<void> | undefined;
+    return {
+      container,
+      app,
+      database,
+      startWorker: () => scheduler.start(handlers),
+      close: () => (closing ??= scheduler.stop().finally(() => database.close())),
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Resolves every use case once, so a missing binding fails at start-up with its name, not on a request. */
+function assertWired(container: Container): void {
+  for (const useCase of USE_CASES) {
+    try {
+      container.get<unknown>(useCase);
+    } catch (error) {
+      throw new Error(`imagehost is mis-wired: cannot build ${useCase.name}`, { cause: error });
+    }
+  }
+  container.get(Logger);
+}

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { createPinoLogger } from './adapters/pino/pino-logger.js';
+import { openDatabase } from './adapters/mikro-orm/database.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createImagehost } from './imagehost.js';
+import type { Logger } from './ports/logger.js';
+
+const USAGE = 'usage: imagehost [serve|migrate]   (configuration comes from environment variables; see README)';
+/** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+/** Runs the HTTP API with the in-process worker until SIGTERM/SIGINT, then drains and exits. */
+async function serve(config: Config, logger: Logger): Promise<void> {
+  const host = await createImagehost(config, logger);
+  await host.startWorker();
+  const server: Server = host.app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, host: config.HOST, database: host.database.dialect }, `imagehost listening on http://${config.HOST}:${port}`);
+  onShutdown(logger, async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await host.close();
+    await closed;
+  });
+}
+
+async function migrate(config: Config, logger: Logger): Promise<void> {
+  const database = await openDatabase({ url: config.databaseUrl });
+  try {
+    const applied = await database.migrate();
+    logger.info({ migrations: applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date');
+  } finally {
+    await database.close();
+  }
+}
+
+function onShutdown(logger: Logger, drain: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting with work in flight');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    drain().then(
+      () => {
+        logger.info({ signal }, 'stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const command = argv[0] ?? 'serve';
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`imagehost: invalid configuration\n${error.message}`);
+    process.exit(2);
+  }
+  const logger = createPinoLogger(config.LOG_LEVEL);
+  const commands: Record<string, (c: Config, l: Logger) => Promise<void>> = { serve, migrate };
+  const run = commands[command];
+  if (!run) {
+    console.error(`imagehost: unknown command "${command}"\n${USAGE}`);
+    process.exit(2);
+  }
+  try {
+    await run(config, logger);
+  } catch (error) {
+    logger.error({ err: error }, `imagehost ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
+}

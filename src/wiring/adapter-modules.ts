@@ -1,0 +1,47 @@
+import { ContainerModule } from 'inversify';
+import type { Config } from '../config.js';
+import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
+import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
+import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
+import { SystemClock } from '../adapters/system/system-clock.js';
+import { Clock } from '../ports/clock.js';
+import { ImageRepository } from '../ports/image-repository.js';
+import { ImageResizer } from '../ports/image-resizer.js';
+import { Logger } from '../ports/logger.js';
+import { StorageService } from '../ports/storage-service.js';
+import { TaskScheduler } from '../ports/task-scheduler.js';
+import path from 'node:path';
+
+/** One module per adapter family; main.ts picks them from configuration. */
+export function platformModule(logger: Logger): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<Logger>(Logger).toConstantValue(logger);
+    bind<Clock>(Clock).toConstantValue(new SystemClock());
+  });
+}
+
+export function storageModule(config: Config): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<StorageService>(StorageService).toConstantValue(new FsStorageService(path.join(config.DATA_DIR, 'objects')));
+  });
+}
+
+export function repositoryModule(repository: ImageRepository): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<ImageRepository>(ImageRepository).toConstantValue(repository);
+  });
+}
+
+export function schedulerModule(config: Config, logger: Logger): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<TaskScheduler>(TaskScheduler).toConstantValue(new InProcessTaskScheduler({ concurrency: config.WORKER_CONCURRENCY, logger }));
+  });
+}
+
+export function resizerModule(config: Config): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<ImageResizer>(ImageResizer).toConstantValue(
+      new SharpImageResizer({ maxPixels: config.MAX_PIXELS, timeoutSeconds: config.DECODE_TIMEOUT_SECONDS }),
+    );
+  });
+}

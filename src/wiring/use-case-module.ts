@@ -1,0 +1,54 @@
+import { ContainerModule } from 'inversify';
+import { DeleteImage } from '../application/delete-image.js';
+import { GenerateThumbnails } from '../application/generate-thumbnails.js';
+import { GetImage } from '../application/get-image.js';
+import { GetOriginal } from '../application/get-original.js';
+import { GetThumbnail } from '../application/get-thumbnail.js';
+import { ListImages } from '../application/list-images.js';
+import type { ThumbnailSettings, UploadLimits } from '../application/settings.js';
+import { UploadImage } from '../application/upload-image.js';
+import { Clock } from '../ports/clock.js';
+import { ImageRepository } from '../ports/image-repository.js';
+import { ImageResizer } from '../ports/image-resizer.js';
+import { Logger } from '../ports/logger.js';
+import { StorageService } from '../ports/storage-service.js';
+import { TaskScheduler } from '../ports/task-scheduler.js';
+import { ThumbnailSettingsToken, UploadLimitsToken } from './tokens.js';
+
+/** Every use case, built from ports by explicit tokens (no decorator metadata). */
+export const USE_CASES = [UploadImage, GenerateThumbnails, GetImage, GetOriginal, GetThumbnail, DeleteImage, ListImages] as const;
+
+export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<UploadLimits>(UploadLimitsToken).toConstantValue(limits);
+    bind<ThumbnailSettings>(ThumbnailSettingsToken).toConstantValue(thumbnails);
+    bind(UploadImage)
+      .toResolvedValue(
+        (s: StorageService, r: ImageRepository, z: ImageResizer, q: TaskScheduler, c: Clock, l: Logger, u: UploadLimits, t: ThumbnailSettings) =>
+          new UploadImage(s, r, z, q, c, l, u, t),
+        [StorageService, ImageRepository, ImageResizer, TaskScheduler, Clock, Logger, UploadLimitsToken, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(GenerateThumbnails)
+      .toResolvedValue(
+        (s: StorageService, r: ImageRepository, z: ImageResizer, c: Clock, u: UploadLimits, t: ThumbnailSettings) =>
+          new GenerateThumbnails(s, r, z, c, u, t),
+        [StorageService, ImageRepository, ImageResizer, Clock, UploadLimitsToken, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(GetImage).toResolvedValue((r: ImageRepository) => new GetImage(r), [ImageRepository]).inSingletonScope();
+    bind(GetOriginal)
+      .toResolvedValue((r: ImageRepository, s: StorageService) => new GetOriginal(r, s), [ImageRepository, StorageService])
+      .inSingletonScope();
+    bind(GetThumbnail)
+      .toResolvedValue(
+        (r: ImageRepository, s: StorageService, t: ThumbnailSettings) => new GetThumbnail(r, s, t),
+        [ImageRepository, StorageService, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(DeleteImage)
+      .toResolvedValue((r: ImageRepository, s: StorageService) => new DeleteImage(r, s), [ImageRepository, StorageService])
+      .inSingletonScope();
+    bind(ListImages).toResolvedValue((r: ImageRepository) => new ListImages(r), [ImageRepository]).inSingletonScope();
+  });
+}

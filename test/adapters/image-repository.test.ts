@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
+import { openDatabase, type Database } from '../../src/adapters/mikro-orm/database.js';
+import { MikroOrmImageRepository } from '../../src/adapters/mikro-orm/mikro-orm-image-repository.js';
+import { imageRepositoryContract } from '../contracts/image-repository.contract.js';
+import { serviceReachable, TEST_POSTGRES_URL } from '../support/real-services.js';
+
+const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
+
+const MIGRATIONS = ['Migration20261128000000_create_images'];
+const COLUMNS = [
+  'checksum_sha256', 'content_type', 'created_at', 'delete_token_hash', 'filename', 'format', 'height', 'id',
+  'original_key', 'renditions', 'size_bytes', 'thumbnail_attempts', 'thumbnail_last_error', 'thumbnail_next_retry_at',
+  'thumbnail_status', 'updated_at', 'version', 'width',
+];
+const INDEXES = ['images_checksum_sha256_index', 'images_created_at_id_index', 'images_thumbnail_status_updated_at_index'];
+
+/** A database that exists only for one test: `url` to open it, `drop` to remove every trace. */
+interface ScratchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+async function scratchLibsql(): Promise<ScratchDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'imagehost-repository-'));
+  // A parent directory that does not exist yet: openDatabase must create it.
+  return { url: `file:${join(dir, 'data', 'images.db')}`, drop: () => rm(dir, { recursive: true, force: true }) };
+}
+
+let postgresAdmin: Promise<Database> | undefined;
+
+/** A database of its own per test (CREATE DATABASE takes about 0.1 s here), dropped afterwards. */
+async function scratchPostgres(): Promise<ScratchDatabase> {
+  postgresAdmin ??= openDatabase({ url: TEST_POSTGRES_URL });
+  const connection = (await postgresAdmin).orm.em.getConnection();
+  const name = `imagehost_test_${randomBytes(8).toString('hex')}`;
+  await connection.execute(`create database "${name}"`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: async () => void (await connection.execute(`drop database if exists "${name}" with (force)`)) };
+}
+
+afterAll(async () => {
+  if (postgresAdmin) await (await postgresAdmin).close();
+});
+
+async function migratedRepository(scratch: () => Promise<ScratchDatabase>) {
+  const target = await scratch();
+  const database = await openDatabase({ url: target.url });
+  await database.migrate();
+  return {
+    repository: new MikroOrmImageRepository(database.orm),
+    close: async () => {
+      await database.close();
+      await target.drop();
+    },
+  };
+}
+
+imageRepositoryContract('InMemoryImageRepository', () =>
+  Promise.resolve({ repository: new InMemoryImageRepository(), close: () => Promise.resolve() }),
+);
+
+imageRepositoryContract('MikroOrmImageRepository on libsql', () => migratedRepository(scratchLibsql));
+
+describe.skipIf(!postgresReachable)('PostgreSQL', () => {
+  imageRepositoryContract('MikroOrmImageRepository on PostgreSQL', () => migratedRepository(scratchPostgres));
+});
+
+interface Dialect {
+  readonly name: 'libsql' | 'postgresql';
+  readonly skip: boolean;
+  readonly scratch: () => Promise<ScratchDatabase>;
+  readonly columnsSql: string;
+  readonly indexesSql: string;
+}
+
+const dialects: Dialect[] = [
+  {
+    name: 'libsql',
+    skip: false,
+    scratch: scratchLibsql,
+    columnsSql: `select name from pragma_table_info('images')`,
+    indexesSql: `select name from sqlite_master where type = 'index' and tbl_name = 'images' and sql is not null`,
+  },
+  {
+    name: 'postgresql',
+    skip: !postgresReachable,
+    scratch: scratchPostgres,
+    columnsSql: `select column_name as name from information_schema.columns where table_schema = 'public' and table_name = 'images'`,
+    indexesSql: `select indexname as name from pg_indexes where schemaname = 'public' and tablename = 'images' and indexname <> 'images_pkey'`,
+  },
+];
+
+for (const dialect of dialects) {
+  describe.skipIf(dialect.skip)(`openDatabase on ${dialect.name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function open(): Promise<{ target: ScratchDatabase; database: Database }> {
+      const target = await dialect.scratch();
+      cleanups.push(() => target.drop());
+      const database = await openDatabase({ url: target.url });
+      cleanups.push(() => database.close());
+      return { target, database };
+    }
+
+    async function names(database: Database, sql: string): Promise<string[]> {
+      const rows = (await database.orm.em.getConnection().execute(sql)) as { name: string }[];
+      return rows.map((row) => row.name).sort();
+    }
+
+    it('picks the driver from the URL', async () => {
+      const { database } = await open();
+      expect(database.dialect).toBe(dialect.name);
+      expect(database.orm.config.getDriver().constructor.name).toBe(dialect.name === 'libsql' ? 'LibSqlDriver' : 'PostgreSqlDriver');
+    });
+
+    it('applies the initial migration once: a second migrate(), even from a new connection, applies nothing', async () => {
+      const { target, database } = await open();
+      expect(await database.migrate()).toEqual(MIGRATIONS);
+      expect(await database.migrate()).toEqual([]);
+      const reopened = await openDatabase({ url: target.url });
+      cleanups.push(() => reopened.close());
+      expect(await reopened.migrate()).toEqual([]);
+    });
+
+    it('creates the images table with its columns and indexes', async () => {
+      const { database } = await open();
+      await database.migrate();
+      expect(await names(database, dialect.columnsSql)).toEqual(COLUMNS);
+      expect(await names(database, dialect.indexesSql)).toEqual(INDEXES);
+    });
+
+    it('leaves no difference between the migrated tables and the entity schema', async () => {
+      const { database } = await open();
+      await database.migrate();
+      const diff = await database.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
+      expect(diff.trim()).toBe('');
+    });
+  });
+}
+
+describe('openDatabase on libsql paths', () => {
+  it('accepts a plain path and creates its missing parent directories', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imagehost-path-'));
+    try {
+      const file = join(dir, 'a', 'b', 'images.db');
+      const database = await openDatabase({ url: file });
+      try {
+        expect(await database.migrate()).toEqual(MIGRATIONS);
+      } finally {
+        await database.close();
+      }
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

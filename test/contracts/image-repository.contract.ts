@@ -1,0 +1,209 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuplicateImageError } from '../../src/domain/errors.js';
+import { InvalidParameterError } from '../../src/domain/errors.js';
+import type { Image } from '../../src/domain/image.js';
+import type { ImageRepository } from '../../src/ports/image-repository.js';
+import { aProcessedImage, anImage } from '../support/image-builder.js';
+
+export interface ImageRepositorySubject {
+  readonly repository: ImageRepository;
+  close(): Promise<void>;
+}
+
+/** The behaviour every ImageRepository must have. `factory` returns an empty repository each time. */
+export function imageRepositoryContract(name: string, factory: () => Promise<ImageRepositorySubject>): void {
+  describe(`${name} (ImageRepository contract)`, () => {
+    let subject: ImageRepositorySubject | undefined;
+    let repository: ImageRepository;
+
+    beforeEach(async () => {
+      subject = await factory();
+      repository = subject.repository;
+    });
+
+    afterEach(async () => {
+      await subject?.close();
+      subject = undefined;
+    });
+
+    /** Adds images whose createdAt are `offsets` seconds after a base time; returns them newest first. */
+    async function addAt(offsets: readonly number[]): Promise<Image[]> {
+      const base = Date.parse('2026-05-01T00:00:00.000Z');
+      const images = offsets.map((s) => anImage({ createdAt: new Date(base + s * 1000 + 7) }));
+      for (const image of images) await repository.add(image);
+      return newestFirst(images);
+    }
+
+    async function listAll(limit: number): Promise<{ pages: string[][]; cursors: (string | null)[] }> {
+      const pages: string[][] = [];
+      const cursors: (string | null)[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await repository.list({ limit, cursor });
+        pages.push(page.items.map((image) => image.id));
+        cursors.push(page.nextCursor);
+        cursor = page.nextCursor;
+      } while (cursor !== null && pages.length < 20);
+      return { pages, cursors };
+    }
+
+    describe('add and findById', () => {
+      it('round-trips a freshly created image: nulls, pending state, empty renditions, version 1', async () => {
+        const image = anImage({ createdAt: new Date('2026-01-31T23:59:59.001Z') });
+        await repository.add(image);
+        const found = await repository.findById(image.id);
+        expect(found?.props).toEqual(image.props);
+        expect(found?.props.createdAt.getTime()).toBe(image.props.createdAt.getTime());
+        expect(found?.props.thumbnail.nextRetryAt).toBeNull();
+        expect(found?.props.thumbnail.lastError).toBeNull();
+      });
+
+      it('round-trips every field of an image in a late state, dates to the millisecond', async () => {
+        const image = aProcessedImage();
+        await repository.add(image);
+        const found = await repository.findById(image.id);
+        expect(found?.props).toEqual(image.props);
+        expect(found?.props.updatedAt.getTime()).toBe(image.props.updatedAt.getTime());
+        expect(found?.props.thumbnail.nextRetryAt?.getTime()).toBe(image.props.thumbnail.nextRetryAt?.getTime());
+      });
+
+      it('returns null for an id it does not hold', async () => {
+        await repository.add(anImage());
+        expect(await repository.findById(anImage().id)).toBeNull();
+      });
+
+      it('rejects a second add with the same id and keeps the first', async () => {
+        const image = anImage({ filename: 'first.png' });
+        await repository.add(image);
+        await expect(repository.add(anImage({ id: image.id, filename: 'second.png' }))).rejects.toThrow(DuplicateImageError);
+        expect((await repository.findById(image.id))?.props.filename).toBe('first.png');
+      });
+    });
+
+    describe('update', () => {
+      it('stores the new state and returns it with version + 1', async () => {
+        const image = anImage();
+        await repository.add(image);
+        const changed = image.startProcessing(new Date('2026-03-01T12:00:05.456Z'), 1);
+        const updated = await repository.update(changed);
+        expect(updated?.props).toEqual({ ...changed.props, version: 2 });
+        expect((await repository.findById(image.id))?.props).toEqual(updated?.props);
+      });
+
+      it('accepts a chain of updates, each from the image the previous one returned', async () => {
+        const image = anImage();
+        await repository.add(image);
+        const processing = await repository.update(image.startProcessing(new Date('2026-03-01T12:00:01Z'), 1));
+        if (!processing) throw new Error('first update was refused');
+        const renditions = aProcessedImage().thumbnail.renditions;
+        const ready = await repository.update(processing.completeThumbnails(new Date('2026-03-01T12:00:02Z'), renditions));
+        expect(ready?.props.version).toBe(3);
+        expect((await repository.findById(image.id))?.props).toEqual(ready?.props);
+      });
+
+      it('returns null when the row was deleted, and does not bring it back', async () => {
+        const image = anImage();
+        await repository.add(image);
+        await repository.delete(image.id);
+        expect(await repository.update(image.startProcessing(new Date(), 1))).toBeNull();
+        expect(await repository.findById(image.id)).toBeNull();
+      });
+
+      it('returns null for a stale version: of two updates from the same loaded image only the first lands', async () => {
+        const image = anImage();
+        await repository.add(image);
+        const loaded = await repository.findById(image.id);
+        if (!loaded) throw new Error('not found');
+        const first = await repository.update(loaded.startProcessing(new Date('2026-03-01T12:00:01Z'), 1));
+        const second = await repository.update(loaded.failThumbnails(new Date('2026-03-01T12:00:02Z'), 'INVALID_IMAGE'));
+        expect(first?.props.version).toBe(2);
+        expect(second).toBeNull();
+        expect((await repository.findById(image.id))?.props).toEqual(first?.props);
+      });
+
+      it('lets exactly one of several concurrent updates from the same version win', async () => {
+        const image = anImage();
+        await repository.add(image);
+        const results = await Promise.all(
+          [1, 2, 3, 4, 5].map((attempt) => repository.update(image.startProcessing(new Date(), attempt))),
+        );
+        const winners = results.filter((result): result is Image => result !== null);
+        expect(winners).toHaveLength(1);
+        expect((await repository.findById(image.id))?.props).toEqual(winners[0]?.props);
+      });
+    });
+
+    describe('delete', () => {
+      it('returns true when it removed the row, then false (idempotent)', async () => {
+        const image = anImage();
+        const other = anImage();
+        await repository.add(image);
+        await repository.add(other);
+        expect(await repository.delete(image.id)).toBe(true);
+        expect(await repository.findById(image.id)).toBeNull();
+        expect(await repository.delete(image.id)).toBe(false);
+        expect(await repository.findById(other.id)).not.toBeNull();
+      });
+
+      it('returns true to exactly one of several concurrent deletes of the same id', async () => {
+        const image = anImage();
+        await repository.add(image);
+        const results = await Promise.all([1, 2, 3, 4, 5].map(() => repository.delete(image.id)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('list', () => {
+      it('returns an empty last page when there is nothing', async () => {
+        expect(await repository.list({ limit: 10, cursor: null })).toEqual({ items: [], nextCursor: null });
+      });
+
+      it('lists newest first, breaking ties on createdAt by id descending', async () => {
+        const expected = await addAt([5, 1, 3, 3, 3, 9, 1]);
+        const page = await repository.list({ limit: 100, cursor: null });
+        expect(page.items.map((image) => image.id)).toEqual(expected.map((image) => image.id));
+        expect(page.items[0]?.props).toEqual(expected[0]?.props);
+        expect(page.nextCursor).toBeNull();
+      });
+
+      it('pages through 7 images 3 at a time: 3, 3, 1, and no cursor after the last page', async () => {
+        const expected = await addAt([0, 1, 2, 2, 4, 5, 2]);
+        const { pages, cursors } = await listAll(3);
+        expect(pages.map((ids) => ids.length)).toEqual([3, 3, 1]);
+        expect(pages.flat()).toEqual(expected.map((image) => image.id));
+        expect(cursors[0]).toEqual(expect.any(String));
+        expect(cursors[1]).toEqual(expect.any(String));
+        expect(cursors[2]).toBeNull();
+      });
+
+      it('gives no cursor when the page holds exactly the remaining images', async () => {
+        await addAt([1, 2, 3]);
+        const page = await repository.list({ limit: 3, cursor: null });
+        expect(page.items).toHaveLength(3);
+        expect(page.nextCursor).toBeNull();
+      });
+
+      it('keeps a cursor valid after images of an earlier page, its own included, are deleted', async () => {
+        const expected = await addAt([0, 1, 2, 3, 3, 5, 6]);
+        const first = await repository.list({ limit: 3, cursor: null });
+        for (const image of first.items.slice(1)) expect(await repository.delete(image.id)).toBe(true);
+        const second = await repository.list({ limit: 3, cursor: first.nextCursor });
+        expect(second.items.map((image) => image.id)).toEqual(expected.slice(3, 6).map((image) => image.id));
+      });
+
+      it('rejects a malformed cursor with InvalidParameterError', async () => {
+        await addAt([1]);
+        await expect(repository.list({ limit: 3, cursor: 'not a cursor' })).rejects.toThrow(InvalidParameterError);
+        await expect(repository.list({ limit: 3, cursor: 'bm9wZQ' })).rejects.toThrow(InvalidParameterError);
+      });
+    });
+  });
+}
+
+function newestFirst(images: readonly Image[]): Image[] {
+  return [...images].sort((a, b) => {
+    const byTime = b.props.createdAt.getTime() - a.props.createdAt.getTime();
+    if (byTime !== 0) return byTime;
+    return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  });
+}

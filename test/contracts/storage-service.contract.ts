@@ -1,0 +1,139 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StorageService } from '../../src/ports/storage-service.js';
+
+export interface StorageServiceSubject {
+  storage: StorageService;
+  close(): Promise<void>;
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** Compares by length and digest, so a mismatch on megabytes prints two short lines, not a byte dump. */
+function expectSameBytes(actual: Uint8Array | null, expected: Uint8Array): void {
+  expect(actual).toBeInstanceOf(Uint8Array);
+  expect(actual?.byteLength).toBe(expected.byteLength);
+  expect(sha256(actual ?? new Uint8Array())).toBe(sha256(expected));
+}
+
+/**
+ * The behaviour every StorageService must have. `factory` builds a fresh, empty subject for each test;
+ * `close` releases it.
+ */
+export function storageServiceContract(name: string, factory: () => Promise<StorageServiceSubject>): void {
+  describe(`StorageService contract: ${name}`, () => {
+    let subject: StorageServiceSubject | undefined;
+    let storage: StorageService;
+
+    beforeEach(async () => {
+      subject = await factory();
+      storage = subject.storage;
+    });
+
+    afterEach(async () => {
+      await subject?.close();
+      subject = undefined;
+    });
+
+    it.each([
+      ['an empty buffer', new Uint8Array(0)],
+      ['a few bytes', bytes('hello')],
+      ['3 MiB of random bytes', new Uint8Array(randomBytes(3 * 1024 * 1024))],
+    ])('put then get returns identical bytes: %s', async (_label, body) => {
+      await storage.put('originals/img1', body, { contentType: 'image/png' });
+
+      expectSameBytes(await storage.get('originals/img1'), body);
+    });
+
+    it('put replaces an existing object, content type included', async () => {
+      await storage.put('originals/img1', bytes('first version'), { contentType: 'image/png' });
+      await storage.put('originals/img1', bytes('second'), { contentType: 'image/jpeg' });
+
+      expectSameBytes(await storage.get('originals/img1'), bytes('second'));
+      const stored = await storage.getStream('originals/img1');
+      stored?.body.destroy();
+      expect(stored).toMatchObject({ size: 6, contentType: 'image/jpeg' });
+    });
+
+    it('mutating the buffer given to put, or returned by get, does not change the stored object', async () => {
+      const body = bytes('original');
+      await storage.put('originals/img1', body, { contentType: 'image/png' });
+      body.fill(0);
+      (await storage.get('originals/img1'))?.fill(0);
+
+      expectSameBytes(await storage.get('originals/img1'), bytes('original'));
+    });
+
+    it('get of a missing key returns null', async () => {
+      expect(await storage.get('originals/missing')).toBeNull();
+    });
+
+    it('getStream returns the exact bytes, size and content type given at put', async () => {
+      const body = new Uint8Array(randomBytes(300 * 1024));
+      await storage.put('thumbnails/abc/300.webp', body, { contentType: 'image/webp' });
+
+      const stored = await storage.getStream('thumbnails/abc/300.webp');
+
+      expect(stored).not.toBeNull();
+      expect(stored?.size).toBe(body.byteLength);
+      expect(stored?.contentType).toBe('image/webp');
+      expectSameBytes(stored ? new Uint8Array(await buffer(stored.body)) : null, body);
+    });
+
+    it('getStream of a missing key returns null', async () => {
+      expect(await storage.getStream('originals/missing')).toBeNull();
+    });
+
+    it('delete removes the object', async () => {
+      await storage.put('originals/img1', bytes('doomed'), { contentType: 'image/png' });
+
+      await storage.delete('originals/img1');
+
+      expect(await storage.get('originals/img1')).toBeNull();
+      expect(await storage.getStream('originals/img1')).toBeNull();
+    });
+
+    it('delete of a missing key resolves, and deleting twice is fine', async () => {
+      await expect(storage.delete('originals/never-stored')).resolves.toBeUndefined();
+      await storage.put('originals/img1', bytes('x'), { contentType: 'image/png' });
+      await storage.delete('originals/img1');
+      await expect(storage.delete('originals/img1')).resolves.toBeUndefined();
+    });
+
+    it('nested keys are independent of their siblings', async () => {
+      await storage.put('thumbnails/abc/300.jpg', bytes('large'), { contentType: 'image/jpeg' });
+      await storage.put('thumbnails/abc/150.jpg', bytes('small'), { contentType: 'image/jpeg' });
+
+      expectSameBytes(await storage.get('thumbnails/abc/300.jpg'), bytes('large'));
+      expectSameBytes(await storage.get('thumbnails/abc/150.jpg'), bytes('small'));
+    });
+
+    it('deleting one key leaves its siblings', async () => {
+      await storage.put('thumbnails/abc/300.jpg', bytes('large'), { contentType: 'image/jpeg' });
+      await storage.put('thumbnails/abc/150.jpg', bytes('small'), { contentType: 'image/jpeg' });
+
+      await storage.delete('thumbnails/abc/300.jpg');
+
+      expect(await storage.get('thumbnails/abc/300.jpg')).toBeNull();
+      expectSameBytes(await storage.get('thumbnails/abc/150.jpg'), bytes('small'));
+    });
+
+    it('concurrent puts of different keys all land', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `thumbnails/img${i}/${i * 10}.png`);
+
+      await Promise.all(keys.map((key) => storage.put(key, bytes(key), { contentType: 'image/png' })));
+
+      for (const key of keys) expectSameBytes(await storage.get(key), bytes(key));
+    });
+
+    it('keys are used exactly as given: a/b and a_b do not collide', async () => {
+      await storage.put('a/b', bytes('slash'), { contentType: 'image/png' });
+      await storage.put('a_b', bytes('underscore'), { contentType: 'image/gif' });
+
+      expectSameBytes(await storage.get('a/b'), bytes('slash'));
+      expectSameBytes(await storage.get('a_b'), bytes('underscore'));
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { DeleteImage } from '../../src/application/delete-image.js';
+import { GenerateThumbnails } from '../../src/application/generate-thumbnails.js';
+import { GetImage } from '../../src/application/get-image.js';
+import { GetOriginal } from '../../src/application/get-original.js';
+import { GetThumbnail } from '../../src/application/get-thumbnail.js';
+import { ListImages } from '../../src/application/list-images.js';
+import type { ThumbnailSettings, UploadLimits } from '../../src/application/settings.js';
+import { UploadImage } from '../../src/application/upload-image.js';
+import { InProcessTaskScheduler } from '../../src/adapters/in-process/in-process-task-scheduler.js';
+import { FakeImageResizer } from '../../src/adapters/memory/fake-image-resizer.js';
+import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
+import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
+import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
+import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
+import type { ImageRepository } from '../../src/ports/image-repository.js';
+import type { ImageResizer } from '../../src/ports/image-resizer.js';
+import type { StorageService } from '../../src/ports/storage-service.js';
+import type { TaskScheduler } from '../../src/ports/task-scheduler.js';
+
+export interface KitOverrides {
+  storage?: StorageService;
+  images?: ImageRepository;
+  resizer?: ImageResizer;
+  scheduler?: TaskScheduler;
+  limits?: Partial<UploadLimits>;
+  thumbnails?: Partial<ThumbnailSettings>;
+}
+
+/** Every use case over in-memory adapters and a fixed clock; the scheduler is not started. */
+export function coreKit(overrides: KitOverrides = {}) {
+  const storage = overrides.storage ?? new InMemoryStorageService();
+  const images = overrides.images ?? new InMemoryImageRepository();
+  const resizer = overrides.resizer ?? new FakeImageResizer();
+  const scheduler = overrides.scheduler ?? new InProcessTaskScheduler({ concurrency: 1 });
+  const clock = new FixedClock();
+  const logger = new MemoryLogger();
+  const limits: UploadLimits = { maxUploadBytes: 1024 * 1024, maxPixels: 10_000_000, ...overrides.limits };
+  const thumbnails: ThumbnailSettings = { sizes: [300], format: 'jpeg', quality: 85, attempts: 3, backoffMs: 10, ...overrides.thumbnails };
+  return {
+    storage,
+    images,
+    resizer,
+    scheduler,
+    clock,
+    logger,
+    limits,
+    thumbnails,
+    upload: new UploadImage(storage, images, resizer, scheduler, clock, logger, limits, thumbnails),
+    generate: new GenerateThumbnails(storage, images, resizer, clock, limits, thumbnails),
+    getImage: new GetImage(images),
+    getOriginal: new GetOriginal(images, storage),
+    getThumbnail: new GetThumbnail(images, storage, thumbnails),
+    deleteImage: new DeleteImage(images, storage),
+    listImages: new ListImages(images),
+  };
+}
+
+/** A job context for calling GenerateThumbnails directly: try `attempt` of `maxAttempts`. */
+export function jobContext(attempt = 1, maxAttempts = 3, retryDelayMs = 1000) {
+  return { jobId: 'test-job', attempt, maxAttempts, retryDelayMs: attempt < maxAttempts ? retryDelayMs : null };
+}
