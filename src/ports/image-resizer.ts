@@ -35,7 +35,8 @@ export interface ImageResizer {
   /**
    * Decodes once and derives every size: EXIF orientation applied, alpha flattened on white,
    * metadata stripped. One output per requested size, in the order given.
-   * Rejects with InvalidImageError when the data cannot be decoded.
+   * Rejects with InvalidImageError (cannot be decoded), ImageTooLargeError (over the pixel limit,
+   * checked before decoding), UnsupportedMediaTypeError or InvalidParameterError (a bad size).
    */
   render(bytes: Uint8Array, options: RenderOptions): Promise<RenderedImage[]>;
 }
