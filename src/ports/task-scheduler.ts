@@ -5,6 +5,11 @@ export interface TaskPayloads {
 
 export type TaskType = keyof TaskPayloads;
 
+const TASK_TYPE_SET: { readonly [T in TaskType]: true } = { 'generate-thumbnails': true };
+
+/** Every task type, at run time (the compiler keeps this list complete), so schedulers can check handlers. */
+export const TASK_TYPES = Object.keys(TASK_TYPE_SET) as readonly TaskType[];
+
 export interface ScheduleOptions {
   /**
    * Deduplication key. Scheduling a job id that is waiting, delayed or running is a no-op, so the

@@ -1,6 +1,7 @@
 import type { Logger } from '../../ports/logger.js';
 import {
   PermanentTaskError,
+  TASK_TYPES,
   type JobContext,
   type ScheduleOptions,
   type SchedulerStats,
@@ -10,8 +11,6 @@ import {
   type TaskType,
 } from '../../ports/task-scheduler.js';
 
-/** Every task type, checked complete by the compiler, so start() can also check handlers at run time. */
-const TASK_TYPES: Record<TaskType, true> = { 'generate-thumbnails': true };
 const JITTER = 0.2;
 
 interface Job {
@@ -93,7 +92,7 @@ export class InProcessTaskScheduler implements TaskScheduler {
   }
 
   private accept<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): void {
-    if (!Object.hasOwn(TASK_TYPES, type)) throw new TypeError(`Unknown task type "${String(type)}"`);
+    if (!TASK_TYPES.includes(type)) throw new TypeError(`Unknown task type "${String(type)}"`);
     const { jobId, attempts = 1, backoffMs = 1000, priority = 'normal' } = options;
     if (!Number.isInteger(attempts) || attempts < 1 || !(backoffMs >= 0)) {
       throw new RangeError(`Job "${jobId}": attempts must be a positive integer and backoffMs non-negative`);
@@ -107,7 +106,7 @@ export class InProcessTaskScheduler implements TaskScheduler {
 
   private begin(handlers: TaskHandlers): void {
     if (this.handlers || this.stopped) throw new Error('InProcessTaskScheduler can be started only once');
-    const missing = Object.keys(TASK_TYPES).filter((type) => typeof handlers[type as TaskType] !== 'function');
+    const missing = TASK_TYPES.filter((type) => typeof handlers[type] !== 'function');
     if (missing.length > 0) throw new Error(`No handler for task type(s): ${missing.map((t) => `"${t}"`).join(', ')}`);
     this.handlers = handlers;
     this.wake();
