@@ -18,7 +18,21 @@ export const configSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|file:|libsql:\/\/)/, 'must start with postgres://, postgresql://, file: or libsql://')
+    .optional(),
+  DEPENDENCY_TIMEOUT_SECONDS: integer(0, 600).default(30),
+  STORAGE: z.enum(['fs', 'minio']).default('fs'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_ACCESS_KEY: z.string().min(1).optional(),
+  S3_SECRET_KEY: z.string().min(1).optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default('imagehost'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: flag.default(true),
   MIGRATE_ON_START: flag.default(true),
   MAX_UPLOAD_BYTES: integer(1, 1024 * MiB).default(25 * MiB),
   MAX_PIXELS: integer(1, 2_000_000_000).default(100_000_000),
@@ -30,11 +44,18 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: integer(1, 64).default(2),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((config, context) => {
+  if (config.STORAGE !== 'minio') return;
+  for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
+    if (!config[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STORAGE=minio' });
+  }
 });
 
 export type Config = z.output<typeof configSchema> & { readonly databaseUrl: string };
 
 export class ConfigError extends Error {}
+
+const SECRET = /SECRET|PASSWORD|TOKEN/;
 
 /** Parses the environment once. Throws ConfigError whose message names each bad variable on its own line. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -43,7 +64,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      return `${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`;
+      const value = present[name];
+      if (value === undefined) return `${name} ${issue.message.startsWith('is ') ? issue.message : `is missing: ${issue.message}`}`;
+      const shown = SECRET.test(name) ? '(hidden)' : JSON.stringify(value);
+      return `${name}=${shown} is invalid: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
   }

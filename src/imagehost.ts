@@ -14,7 +14,15 @@ import { MikroOrmImageRepository } from './adapters/mikro-orm/mikro-orm-image-re
 import type { Config } from './config.js';
 import { Logger } from './ports/logger.js';
 import { TaskScheduler, type TaskHandlers } from './ports/task-scheduler.js';
-import { platformModule, repositoryModule, resizerModule, schedulerModule, storageModule } from './wiring/adapter-modules.js';
+import {
+  connectStorage,
+  platformModule,
+  repositoryModule,
+  resizerModule,
+  schedulerModule,
+  storageModule,
+} from './wiring/adapter-modules.js';
+import { waitForDependency } from './wiring/wait-for-dependency.js';
 import { USE_CASES, useCaseModule } from './wiring/use-case-module.js';
 
 /** A wired imagehost: the HTTP app, the background worker and the resources to close. */
@@ -44,8 +52,10 @@ export function thumbnailSettings(config: Config): ThumbnailSettings {
 
 /** The composition root: builds every adapter named by `config` and checks the wiring before anything runs. */
 export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
-  const database = await openDatabase({ url: config.databaseUrl });
+  const wait = config.DEPENDENCY_TIMEOUT_SECONDS;
+  const database = await waitForDependency('database', wait, logger, () => openDatabase({ url: config.databaseUrl }).then(pinged));
   try {
+    const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
     if (config.MIGRATE_ON_START) {
       const applied = await database.migrate();
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -53,16 +63,23 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     const container = new Container();
     container.load(
       platformModule(logger),
-      storageModule(config),
+      storageModule(storage),
       repositoryModule(new MikroOrmImageRepository(database.orm)),
       schedulerModule(config, logger),
       resizerModule(config),
       useCaseModule(uploadLimits(config), thumbnailSettings(config)),
     );
     assertWired(container);
+    const scheduler = container.get<TaskScheduler>(TaskScheduler);
     const app = createHttpApp({
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      readinessChecks: [
+        { name: 'database', check: () => database.ping() },
+        // Any answer for a key that never exists proves the store (and its bucket) is reachable.
+        { name: 'storage', check: () => storage.get('readiness/probe') },
+        { name: 'queue', check: () => scheduler.stats() },
+      ],
       useCases: {
         upload: container.get(UploadImage),
         getImage: container.get(GetImage),
@@ -72,7 +89,6 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
         listImages: container.get(ListImages),
       },
     });
-    const scheduler = container.get<TaskScheduler>(TaskScheduler);
     const generate = container.get(GenerateThumbnails);
     const handlers: TaskHandlers = {
       'generate-thumbnails': (payload, job) => generate.execute(payload.imageId, job),
@@ -87,6 +103,16 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     };
   } catch (error) {
     await database.close();
+    throw error;
+  }
+}
+
+async function pinged(database: Database): Promise<Database> {
+  try {
+    await database.ping();
+    return database;
+  } catch (error) {
+    await database.close().catch(() => undefined);
     throw error;
   }
 }

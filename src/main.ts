@@ -5,6 +5,7 @@ import { openDatabase } from './adapters/mikro-orm/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createImagehost } from './imagehost.js';
 import type { Logger } from './ports/logger.js';
+import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
 
 const USAGE = 'usage: imagehost [serve|migrate]   (configuration comes from environment variables; see README)';
 /** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
@@ -28,7 +29,9 @@ async function serve(config: Config, logger: Logger): Promise<void> {
 }
 
 async function migrate(config: Config, logger: Logger): Promise<void> {
-  const database = await openDatabase({ url: config.databaseUrl });
+  const database = await waitForDependency('database', config.DEPENDENCY_TIMEOUT_SECONDS, logger, () =>
+    openDatabase({ url: config.databaseUrl }),
+  );
   try {
     const applied = await database.migrate();
     logger.info({ migrations: applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date');
@@ -83,7 +86,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await run(config, logger);
   } catch (error) {
-    logger.error({ err: error }, `imagehost ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
+    // An unreachable dependency is an operator's problem with a clear cause: one line, no stack.
+    const fields = error instanceof DependencyUnavailableError ? {} : { err: error };
+    logger.error(fields, `imagehost ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
 }

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { ContainerModule } from 'inversify';
 import type { Config } from '../config.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
+import { MinioStorageService } from '../adapters/minio/minio-storage-service.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
@@ -10,7 +12,6 @@ import { ImageResizer } from '../ports/image-resizer.js';
 import { Logger } from '../ports/logger.js';
 import { StorageService } from '../ports/storage-service.js';
 import { TaskScheduler } from '../ports/task-scheduler.js';
-import path from 'node:path';
 
 /** One module per adapter family; main.ts picks them from configuration. */
 export function platformModule(logger: Logger): ContainerModule {
@@ -20,9 +21,22 @@ export function platformModule(logger: Logger): ContainerModule {
   });
 }
 
-export function storageModule(config: Config): ContainerModule {
+export function storageModule(storage: StorageService): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<StorageService>(StorageService).toConstantValue(new FsStorageService(path.join(config.DATA_DIR, 'objects')));
+    bind<StorageService>(StorageService).toConstantValue(storage);
+  });
+}
+
+/** The configured StorageService, connected (for MinIO/S3: the bucket exists, created if missing). */
+export async function connectStorage(config: Config): Promise<StorageService> {
+  if (config.STORAGE === 'fs') return new FsStorageService(path.join(config.DATA_DIR, 'objects'));
+  return MinioStorageService.connect({
+    endPoint: config.S3_ENDPOINT ?? '',
+    accessKey: config.S3_ACCESS_KEY ?? '',
+    secretKey: config.S3_SECRET_KEY ?? '',
+    bucket: config.S3_BUCKET,
+    region: config.S3_REGION,
+    pathStyle: config.S3_FORCE_PATH_STYLE,
   });
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { openDatabase, type Database } from '../../src/adapters/mikro-orm/databa
 import { MikroOrmImageRepository } from '../../src/adapters/mikro-orm/mikro-orm-image-repository.js';
 import { imageRepositoryContract } from '../contracts/image-repository.contract.js';
 import { serviceReachable, TEST_POSTGRES_URL } from '../support/real-services.js';
+import { closeScratchAdmin, scratchLibsql, scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
 
 const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 
@@ -20,34 +20,7 @@ const COLUMNS = [
 ];
 const INDEXES = ['images_checksum_sha256_index', 'images_created_at_id_index', 'images_thumbnail_status_updated_at_index'];
 
-/** A database that exists only for one test: `url` to open it, `drop` to remove every trace. */
-interface ScratchDatabase {
-  readonly url: string;
-  drop(): Promise<void>;
-}
-
-async function scratchLibsql(): Promise<ScratchDatabase> {
-  const dir = await mkdtemp(join(tmpdir(), 'imagehost-repository-'));
-  // A parent directory that does not exist yet: openDatabase must create it.
-  return { url: `file:${join(dir, 'data', 'images.db')}`, drop: () => rm(dir, { recursive: true, force: true }) };
-}
-
-let postgresAdmin: Promise<Database> | undefined;
-
-/** A database of its own per test (CREATE DATABASE takes about 0.1 s here), dropped afterwards. */
-async function scratchPostgres(): Promise<ScratchDatabase> {
-  postgresAdmin ??= openDatabase({ url: TEST_POSTGRES_URL });
-  const connection = (await postgresAdmin).orm.em.getConnection();
-  const name = `imagehost_test_${randomBytes(8).toString('hex')}`;
-  await connection.execute(`create database "${name}"`);
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => void (await connection.execute(`drop database if exists "${name}" with (force)`)) };
-}
-
-afterAll(async () => {
-  if (postgresAdmin) await (await postgresAdmin).close();
-});
+afterAll(closeScratchAdmin);
 
 async function migratedRepository(scratch: () => Promise<ScratchDatabase>) {
   const target = await scratch();

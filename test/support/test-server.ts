@@ -1,27 +1,86 @@
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'minio';
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { loadConfig } from '../../src/config.js';
 import { createImagehost, type Imagehost } from '../../src/imagehost.js';
+import { startS3Server } from './s3-server.js';
+import { closeScratchAdmin, scratchPostgres } from './scratch-databases.js';
 
 export interface TestServer {
   readonly baseUrl: string;
   readonly host: Imagehost;
   readonly logger: MemoryLogger;
-  readonly dataDir: string;
+  /** Every key in the object store right now. */
+  storedKeys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
+interface Stack {
+  readonly env: Record<string, string>;
+  storedKeys(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Embedded defaults: libsql and objects in a fresh temp folder. */
+async function embeddedStack(): Promise<Stack> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-http-'));
+  const objects = path.join(dataDir, 'objects');
+  return {
+    env: { DATA_DIR: dataDir },
+    async storedKeys() {
+      const entries = await readdir(objects, { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isFile()).map((e) => path.relative(objects, path.join(e.parentPath, e.name)));
+    },
+    close: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** The production stack: a scratch PostgreSQL database and an S3 server (s3rver) of its own. */
+async function productionStack(): Promise<Stack> {
+  const base = await embeddedStack();
+  const database = await scratchPostgres();
+  const s3 = await startS3Server();
+  const bucket = 'imagehost-test';
+  const client = new Client({ endPoint: '127.0.0.1', port: Number(new URL(s3.url).port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true });
+  return {
+    env: {
+      ...base.env,
+      DATABASE_URL: database.url,
+      STORAGE: 'minio',
+      S3_ENDPOINT: s3.url,
+      S3_ACCESS_KEY: s3.accessKey,
+      S3_SECRET_KEY: s3.secretKey,
+      S3_BUCKET: bucket,
+    },
+    async storedKeys() {
+      const keys: string[] = [];
+      for await (const item of client.listObjectsV2(bucket, '', true)) keys.push((item as { name: string }).name);
+      return keys;
+    },
+    async close() {
+      await s3.close();
+      await database.drop();
+      await closeScratchAdmin();
+      await base.close();
+    },
+  };
+}
+
 /**
- * The real service (same factory as `npm start`) on a real socket, on embedded defaults in a fresh
- * temp folder unless `env` says otherwise. With `worker: false` thumbnails stay pending.
+ * The real service (same factory as `npm start`) on a real socket. The stack is embedded defaults,
+ * or PostgreSQL + S3 when TEST_STACK=production (the `production-stack` test project sets it).
+ * With `worker: false` thumbnails stay pending.
  */
 export async function startTestServer(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-http-'));
+  const stack = process.env.TEST_STACK === 'production' ? await productionStack() : await embeddedStack();
   const logger = new MemoryLogger();
-  const host = await createImagehost(loadConfig({ DATA_DIR: dataDir, THUMBNAIL_BACKOFF_MS: '20', ...env }), logger);
+  const host = await createImagehost(loadConfig({ ...stack.env, THUMBNAIL_BACKOFF_MS: '20', ...env }), logger);
+  if (process.env.TEST_STACK === 'production' && host.database.dialect !== 'postgresql') {
+    throw new Error('TEST_STACK=production must run on PostgreSQL');
+  }
   if (options.worker !== false) await host.startWorker();
   const server = host.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -30,12 +89,12 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     baseUrl: `http://127.0.0.1:${port}`,
     host,
     logger,
-    dataDir,
+    storedKeys: () => stack.storedKeys(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await stack.close();
     },
   };
 }

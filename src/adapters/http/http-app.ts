@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import type { Logger } from '../../ports/logger.js';
+import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { errorMiddleware } from './http-errors.js';
 import { imageRoutes, type ImageUseCases } from './image-routes.js';
 
@@ -7,6 +8,7 @@ export interface HttpAppOptions {
   readonly useCases: ImageUseCases;
   readonly logger: Logger;
   readonly maxUploadBytes: number;
+  readonly readinessChecks: readonly ReadinessCheck[];
 }
 
 /** The Koa application: the same factory serves `npm start` and the HTTP tests. */
@@ -19,6 +21,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
+  app.use(healthRoutes(options.readinessChecks, options.logger).routes());
   const images = imageRoutes(options.useCases, options.maxUploadBytes);
   app.use(images.routes());
   app.use(images.allowedMethods());

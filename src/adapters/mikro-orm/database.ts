@@ -23,6 +23,8 @@ export interface Database {
   readonly dialect: 'postgresql' | 'libsql';
   /** Applies pending migrations; resolves with the names applied (empty when already up to date). */
   migrate(): Promise<string[]>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
   /** Closes the pool. */
   close(): Promise<void>;
 }
@@ -48,6 +50,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async migrate() {
       const applied = await orm.getMigrator().up();
       return applied.map((migration) => migration.name);
+    },
+    async ping() {
+      await orm.em.getConnection().execute('select 1');
     },
     close: () => orm.close(),
   };

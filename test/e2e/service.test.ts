@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as samples from '../support/sample-images.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
@@ -48,4 +50,35 @@ it('keeps its data across a restart and shuts down cleanly on SIGTERM', async ()
   expect(again.status).toBe(200);
   expect(await again.json()).toMatchObject({ id, thumbnail_status: 'ready' });
   expect(await service.stop()).toBe(0);
+});
+
+describe('start-up failures', () => {
+  async function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn('node', ['dist/src/main.js'], { env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stdout, stderr };
+  }
+
+  it('stops with exit code 2 and one line per bad variable', async () => {
+    const { code, stderr } = await run({ PORT: 'eighty', THUMBNAIL_FORMAT: 'bmp' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^imagehost: invalid configuration\n/);
+    expect(stderr).toContain('PORT="eighty" is invalid');
+    expect(stderr).toContain('THUMBNAIL_FORMAT="bmp" is invalid');
+    expect(stderr).not.toContain('    at ');
+  });
+
+  it('waits a bounded time for an unreachable database, then says so in one line without a stack', async () => {
+    const { code, stdout } = await run({ DATABASE_URL: 'postgres://imagehost@127.0.0.1:1/imagehost', DEPENDENCY_TIMEOUT_SECONDS: '1' });
+    expect(code).toBe(1);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; err?: unknown });
+    expect(lines.some((line) => line.msg === 'waiting for database')).toBe(true);
+    const last = lines.at(-1)!;
+    expect(last.msg).toMatch(/^imagehost serve failed: database is unreachable after \ds/);
+    expect(last.err).toBeUndefined();
+  });
 });
