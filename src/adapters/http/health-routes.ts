@@ -19,9 +19,9 @@ export function healthRoutes(checks: readonly ReadinessCheck[], logger: Logger):
   });
   router.get('/readyz', async (ctx) => {
     const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
+      checks.map(async ({ name, ...dependency }) => {
         try {
-          await withTimeout(check(), CHECK_TIMEOUT_MS);
+          await withTimeout(dependency.check(), CHECK_TIMEOUT_MS);
           return [name, 'ok'] as const;
         } catch (error) {
           // The reason goes to the log only: driver messages can name hosts and paths.
