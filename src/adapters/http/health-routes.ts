@@ -19,7 +19,8 @@ export function healthRoutes(checks: readonly ReadinessCheck[], logger: Logger):
   });
   router.get('/readyz', async (ctx) => {
     const results = await Promise.all(
-      checks.map(async ({ name, ...dependency }) => {
+      checks.map(async (dependency) => {
+        const { name } = dependency;
         try {
           await withTimeout(dependency.check(), CHECK_TIMEOUT_MS);
           return [name, 'ok'] as const;
