@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema, loadConfig } from '../../src/config.js';
+
+const root = new URL('../../', import.meta.url);
+const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
+const SETTINGS = Object.keys(configSchema.shape).sort();
+
+interface ComposeService {
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+const appServices = Object.entries(compose.services).filter(([, service]) => service.environment?.DATABASE_URL);
+
+describe('docker-compose.yml', () => {
+  it('has the app services, each reading only variables the app knows, all valid', () => {
+    expect(appServices.map(([name]) => name)).toContain('api');
+    for (const [name, service] of appServices) {
+      const env = service.environment ?? {};
+      expect(Object.keys(env).filter((key) => !SETTINGS.includes(key)), name).toEqual([]);
+      expect(() => loadConfig(env), name).not.toThrow();
+    }
+  });
+
+  it('points the app at the postgres and minio services it defines, with matching credentials', () => {
+    const env = compose.services.api!.environment!;
+    const postgres = compose.services.postgres!.environment!;
+    const minio = compose.services.minio!.environment!;
+    const db = new URL(env.DATABASE_URL!);
+    expect([db.hostname, db.username, db.password, db.pathname]).toEqual([
+      'postgres',
+      postgres.POSTGRES_USER,
+      postgres.POSTGRES_PASSWORD,
+      `/${postgres.POSTGRES_DB}`,
+    ]);
+    expect(new URL(env.S3_ENDPOINT!).hostname).toBe('minio');
+    expect([env.S3_ACCESS_KEY, env.S3_SECRET_KEY]).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
+  });
+
+  it('has a healthcheck on every long-running service, the API on /readyz', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name.endsWith('-bucket')) continue;
+      expect(service.healthcheck, name).toBeDefined();
+    }
+    expect(compose.services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
+    expect(compose.services.api!.depends_on?.postgres?.condition).toBe('service_healthy');
+  });
+});
+
+describe('.env.example and the README', () => {
+  it('.env.example lists every setting, and its values are valid', () => {
+    const text = read('.env.example');
+    const listed = [...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+    expect([...new Set(listed)].sort()).toEqual(SETTINGS);
+    const active = Object.fromEntries([...text.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(() => loadConfig(active)).not.toThrow();
+  });
+
+  it("the README's configuration table lists every setting", () => {
+    const rows = [...read('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!);
+    expect([...new Set(rows)].sort()).toEqual(SETTINGS);
+  });
+});
