@@ -6,6 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as samples from '../support/sample-images.js';
+import { closeScratchAdmin, scratchLibsql, scratchPostgres } from '../support/scratch-databases.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await closeScratchAdmin();
   await service?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -52,17 +54,36 @@ it('keeps its data across a restart and shuts down cleanly on SIGTERM', async ()
   expect(await service.stop()).toBe(0);
 });
 
-describe('start-up failures', () => {
-  async function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn('node', ['dist/src/main.js'], { env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return { code, stdout, stderr };
-  }
+async function run(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('node', ['dist/src/main.js', ...args], { env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
 
+describe('migrate', () => {
+  it.each([
+    ['libsql', () => scratchLibsql()],
+    ['PostgreSQL', () => scratchPostgres()],
+  ])('applies the migrations once on %s, then finds nothing to do', async (_name, scratch) => {
+    const database = await scratch();
+    try {
+      const first = await run({ DATABASE_URL: database.url }, ['migrate']);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('applied 1 migration(s)');
+      const second = await run({ DATABASE_URL: database.url }, ['migrate']);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('database is up to date');
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('start-up failures', () => {
   it('stops with exit code 2 and one line per bad variable', async () => {
     const { code, stderr } = await run({ PORT: 'eighty', THUMBNAIL_FORMAT: 'bmp' });
     expect(code).toBe(2);
