@@ -42,6 +42,13 @@ export const configSchema = z.object({
   THUMBNAIL_ATTEMPTS: integer(1, 50).default(5),
   THUMBNAIL_BACKOFF_MS: integer(1, 3_600_000).default(1000),
   WORKER_CONCURRENCY: integer(1, 64).default(2),
+  QUEUE: z.enum(['in-process', 'bullmq']).default('in-process'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .default('imagehost'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((config, context) => {

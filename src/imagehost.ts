@@ -5,7 +5,10 @@ import { GenerateThumbnails } from './application/generate-thumbnails.js';
 import { GetImage } from './application/get-image.js';
 import { GetOriginal } from './application/get-original.js';
 import { GetThumbnail } from './application/get-thumbnail.js';
+import { GetJobStats } from './application/get-job-stats.js';
 import { ListImages } from './application/list-images.js';
+import { RetryFailedThumbnails } from './application/retry-failed-thumbnails.js';
+import { RetryThumbnails } from './application/retry-thumbnails.js';
 import { UploadImage } from './application/upload-image.js';
 import type { ThumbnailSettings, UploadLimits } from './application/settings.js';
 import { createHttpApp } from './adapters/http/http-app.js';
@@ -74,6 +77,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     const app = createHttpApp({
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      adminToken: config.ADMIN_TOKEN,
       readinessChecks: [
         { name: 'database', check: () => database.ping() },
         // Any answer for a key that never exists proves the store (and its bucket) is reachable.
@@ -87,6 +91,9 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
         getThumbnail: container.get(GetThumbnail),
         deleteImage: container.get(DeleteImage),
         listImages: container.get(ListImages),
+        retry: container.get(RetryThumbnails),
+        retryFailed: container.get(RetryFailedThumbnails),
+        jobStats: container.get(GetJobStats),
       },
     });
     const generate = container.get(GenerateThumbnails);

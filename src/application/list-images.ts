@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../domain/errors.js';
+import type { ThumbnailStatus } from '../domain/image.js';
 import type { ImagePage, ImageRepository } from '../ports/image-repository.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -8,11 +9,12 @@ export const DEFAULT_PAGE_SIZE = 20;
 export class ListImages {
   constructor(private readonly images: ImageRepository) {}
 
-  async execute(query: { limit?: number; cursor?: string | null }): Promise<ImagePage> {
+  async execute(query: { limit?: number; cursor?: string | null; thumbnailStatus?: ThumbnailStatus }): Promise<ImagePage> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new InvalidParameterError('limit', `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
-    return this.images.list({ limit, cursor: query.cursor ?? null });
+    const { thumbnailStatus } = query;
+    return this.images.list({ limit, cursor: query.cursor ?? null, ...(thumbnailStatus ? { thumbnailStatus } : {}) });
   }
 }

@@ -92,6 +92,11 @@ export class Image {
     return this.withThumbnail(now, { ...this.thumbnail, status: 'pending', lastError: errorCode, nextRetryAt });
   }
 
+  /** Back to pending with a fresh budget of attempts (an operator's retry); renditions already made stay. */
+  requeueThumbnails(now: Date): Image {
+    return this.withThumbnail(now, { ...this.thumbnail, status: 'pending', attempts: 0, lastError: null, nextRetryAt: null });
+  }
+
   failThumbnails(now: Date, errorCode: string): Image {
     return this.withThumbnail(now, { ...this.thumbnail, status: 'failed', lastError: errorCode, nextRetryAt: null });
   }

@@ -1,4 +1,4 @@
-import type { Image } from '../domain/image.js';
+import type { Image, ThumbnailStatus } from '../domain/image.js';
 
 export interface ImagePage {
   readonly items: readonly Image[];
@@ -11,6 +11,8 @@ export interface ListQuery {
   readonly limit: number;
   /** A `nextCursor` from a previous page, or null for the first page. */
   readonly cursor: string | null;
+  /** Only images whose thumbnail work is in this state (e.g. `failed`); all images when absent. */
+  readonly thumbnailStatus?: ThumbnailStatus;
 }
 
 /**

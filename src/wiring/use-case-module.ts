@@ -4,7 +4,10 @@ import { GenerateThumbnails } from '../application/generate-thumbnails.js';
 import { GetImage } from '../application/get-image.js';
 import { GetOriginal } from '../application/get-original.js';
 import { GetThumbnail } from '../application/get-thumbnail.js';
+import { GetJobStats } from '../application/get-job-stats.js';
 import { ListImages } from '../application/list-images.js';
+import { RetryFailedThumbnails } from '../application/retry-failed-thumbnails.js';
+import { RetryThumbnails } from '../application/retry-thumbnails.js';
 import type { ThumbnailSettings, UploadLimits } from '../application/settings.js';
 import { UploadImage } from '../application/upload-image.js';
 import { Clock } from '../ports/clock.js';
@@ -16,7 +19,18 @@ import { TaskScheduler } from '../ports/task-scheduler.js';
 import { ThumbnailSettingsToken, UploadLimitsToken } from './tokens.js';
 
 /** Every use case, built from ports by explicit tokens (no decorator metadata). */
-export const USE_CASES = [UploadImage, GenerateThumbnails, GetImage, GetOriginal, GetThumbnail, DeleteImage, ListImages] as const;
+export const USE_CASES = [
+  UploadImage,
+  GenerateThumbnails,
+  GetImage,
+  GetOriginal,
+  GetThumbnail,
+  DeleteImage,
+  ListImages,
+  RetryThumbnails,
+  RetryFailedThumbnails,
+  GetJobStats,
+] as const;
 
 export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSettings): ContainerModule {
   return new ContainerModule(({ bind }) => {
@@ -50,5 +64,19 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
       .toResolvedValue((r: ImageRepository, s: StorageService) => new DeleteImage(r, s), [ImageRepository, StorageService])
       .inSingletonScope();
     bind(ListImages).toResolvedValue((r: ImageRepository) => new ListImages(r), [ImageRepository]).inSingletonScope();
+    bind(RetryThumbnails)
+      .toResolvedValue(
+        (r: ImageRepository, q: TaskScheduler, c: Clock, t: ThumbnailSettings) => new RetryThumbnails(r, q, c, t),
+        [ImageRepository, TaskScheduler, Clock, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(RetryFailedThumbnails)
+      .toResolvedValue(
+        (images: ImageRepository, scheduler: TaskScheduler, clock: Clock, settings: ThumbnailSettings) =>
+          new RetryFailedThumbnails({ images, scheduler, clock, settings }),
+        [ImageRepository, TaskScheduler, Clock, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(GetJobStats).toResolvedValue((q: TaskScheduler) => new GetJobStats(q), [TaskScheduler]).inSingletonScope();
   });
 }

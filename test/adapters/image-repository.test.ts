@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
 import { openDatabase, type Database } from '../../src/adapters/mikro-orm/database.js';
 import { MikroOrmImageRepository } from '../../src/adapters/mikro-orm/mikro-orm-image-repository.js';
 import { imageRepositoryContract } from '../contracts/image-repository.contract.js';
 import { serviceReachable, TEST_POSTGRES_URL } from '../support/real-services.js';
-import { closeScratchAdmin, scratchLibsql, scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
+import { scratchLibsql, scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
 
 const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 
@@ -19,8 +19,6 @@ const COLUMNS = [
   'thumbnail_status', 'updated_at', 'version', 'width',
 ];
 const INDEXES = ['images_checksum_sha256_index', 'images_created_at_id_index', 'images_thumbnail_status_updated_at_index'];
-
-afterAll(closeScratchAdmin);
 
 async function migratedRepository(scratch: () => Promise<ScratchDatabase>) {
   const target = await scratch();

@@ -191,6 +191,22 @@ export function imageRepositoryContract(name: string, factory: () => Promise<Ima
         expect(second.items.map((image) => image.id)).toEqual(expected.slice(3, 6).map((image) => image.id));
       });
 
+      it('filters by thumbnail status, paging through only the matching images', async () => {
+        const images = await addAt([1, 2, 3, 4, 5]);
+        const now = new Date('2026-03-03T00:00:00.000Z');
+        for (const image of images.slice(0, 3)) {
+          expect(await repository.update(image.failThumbnails(now, 'INVALID_IMAGE'))).not.toBeNull();
+        }
+        const first = await repository.list({ limit: 2, cursor: null, thumbnailStatus: 'failed' });
+        const second = await repository.list({ limit: 2, cursor: first.nextCursor, thumbnailStatus: 'failed' });
+        expect([...first.items, ...second.items].map((image) => image.id)).toEqual(images.slice(0, 3).map((image) => image.id));
+        expect(second.nextCursor).toBeNull();
+        expect(second.items[0]?.thumbnail).toMatchObject({ status: 'failed', lastError: 'INVALID_IMAGE' });
+        const pending = await repository.list({ limit: 10, cursor: null, thumbnailStatus: 'pending' });
+        expect(pending.items.map((image) => image.id)).toEqual(images.slice(3).map((image) => image.id));
+        expect((await repository.list({ limit: 10, cursor: null, thumbnailStatus: 'ready' })).items).toEqual([]);
+      });
+
       it('rejects a malformed cursor with InvalidParameterError', async () => {
         await addAt([1]);
         await expect(repository.list({ limit: 3, cursor: 'not a cursor' })).rejects.toThrow(InvalidParameterError);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as samples from '../support/sample-images.js';
-import { closeScratchAdmin, scratchLibsql, scratchPostgres } from '../support/scratch-databases.js';
+import { scratchLibsql, scratchPostgres } from '../support/scratch-databases.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
 
@@ -19,7 +19,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await closeScratchAdmin();
   await service?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });

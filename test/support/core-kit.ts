@@ -3,7 +3,10 @@ import { GenerateThumbnails } from '../../src/application/generate-thumbnails.js
 import { GetImage } from '../../src/application/get-image.js';
 import { GetOriginal } from '../../src/application/get-original.js';
 import { GetThumbnail } from '../../src/application/get-thumbnail.js';
+import { GetJobStats } from '../../src/application/get-job-stats.js';
 import { ListImages } from '../../src/application/list-images.js';
+import { RetryFailedThumbnails } from '../../src/application/retry-failed-thumbnails.js';
+import { RetryThumbnails } from '../../src/application/retry-thumbnails.js';
 import type { ThumbnailSettings, UploadLimits } from '../../src/application/settings.js';
 import { UploadImage } from '../../src/application/upload-image.js';
 import { InProcessTaskScheduler } from '../../src/adapters/in-process/in-process-task-scheduler.js';
@@ -52,6 +55,9 @@ export function coreKit(overrides: KitOverrides = {}) {
     getThumbnail: new GetThumbnail(images, storage, thumbnails),
     deleteImage: new DeleteImage(images, storage),
     listImages: new ListImages(images),
+    retry: new RetryThumbnails(images, scheduler, clock, thumbnails),
+    retryFailed: new RetryFailedThumbnails({ images, scheduler, clock, settings: thumbnails }),
+    jobStats: new GetJobStats(scheduler),
   };
 }
 

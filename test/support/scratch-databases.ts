@@ -18,21 +18,29 @@ export async function scratchLibsql(): Promise<ScratchDatabase> {
 }
 
 let postgresAdmin: Promise<Database> | undefined;
+let openScratches = 0;
 
-/** A PostgreSQL database of its own (CREATE DATABASE takes about 0.1 s here), dropped by `drop`. */
+/**
+ * A PostgreSQL database of its own (CREATE DATABASE takes about 0.1 s here), dropped by `drop`.
+ * The admin connection that creates and drops them closes when the last scratch is dropped.
+ */
 export async function scratchPostgres(): Promise<ScratchDatabase> {
+  openScratches++;
   postgresAdmin ??= openDatabase({ url: TEST_POSTGRES_URL });
-  const connection = (await postgresAdmin).orm.em.getConnection();
+  const admin = postgresAdmin;
+  const connection = (await admin).orm.em.getConnection();
   const name = `imagehost_test_${randomBytes(8).toString('hex')}`;
   await connection.execute(`create database "${name}"`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => void (await connection.execute(`drop database if exists "${name}" with (force)`)) };
-}
-
-/** Closes the admin connection scratchPostgres opened; call once per test file (afterAll). */
-export async function closeScratchAdmin(): Promise<void> {
-  const admin = postgresAdmin;
-  postgresAdmin = undefined;
-  if (admin) await (await admin).close();
+  return {
+    url: url.toString(),
+    async drop() {
+      await connection.execute(`drop database if exists "${name}" with (force)`);
+      if (--openScratches === 0 && postgresAdmin === admin) {
+        postgresAdmin = undefined;
+        await (await admin).close();
+      }
+    },
+  };
 }

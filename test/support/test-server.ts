@@ -7,7 +7,7 @@ import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { loadConfig } from '../../src/config.js';
 import { createImagehost, type Imagehost } from '../../src/imagehost.js';
 import { startS3Server } from './s3-server.js';
-import { closeScratchAdmin, scratchPostgres } from './scratch-databases.js';
+import { scratchPostgres } from './scratch-databases.js';
 
 export interface TestServer {
   readonly baseUrl: string;
@@ -63,7 +63,6 @@ async function productionStack(): Promise<Stack> {
     async close() {
       await s3.close();
       await database.drop();
-      await closeScratchAdmin();
       await base.close();
     },
   };

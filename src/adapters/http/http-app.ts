@@ -1,11 +1,17 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import { adminAuth } from './admin-auth.js';
 import type { Logger } from '../../ports/logger.js';
 import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { errorMiddleware } from './http-errors.js';
 import { imageRoutes, type ImageUseCases } from './image-routes.js';
+import { jobRoutes, type JobUseCases } from './job-routes.js';
 
 export interface HttpAppOptions {
-  readonly useCases: ImageUseCases;
+  readonly useCases: ImageUseCases & JobUseCases;
+  /** Enables the admin routes; they answer 404 when unset. */
+  readonly adminToken: string | undefined;
+  /** Extra admin-only middleware mounted under its own path (e.g. the queue dashboard), behind the admin token. */
+  readonly adminMounts?: readonly { readonly path: string; readonly middleware: Middleware }[];
   readonly logger: Logger;
   readonly maxUploadBytes: number;
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -22,8 +28,17 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     await next();
   });
   app.use(healthRoutes(options.readinessChecks, options.logger).routes());
-  const images = imageRoutes(options.useCases, options.maxUploadBytes);
-  app.use(images.routes());
-  app.use(images.allowedMethods());
+  const admin = adminAuth(options.adminToken);
+  for (const mount of options.adminMounts ?? []) {
+    app.use(async (ctx, next) => {
+      const inside = ctx.path === mount.path || ctx.path.startsWith(`${mount.path}/`);
+      if (!inside) return next();
+      return admin(ctx, () => mount.middleware(ctx, next));
+    });
+  }
+  for (const router of [imageRoutes(options.useCases, options.maxUploadBytes), jobRoutes(options.useCases, admin)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   return app;
 }

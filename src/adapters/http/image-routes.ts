@@ -8,9 +8,9 @@ import type { GetOriginal } from '../../application/get-original.js';
 import type { GetThumbnail } from '../../application/get-thumbnail.js';
 import type { ListImages } from '../../application/list-images.js';
 import type { UploadImage } from '../../application/upload-image.js';
-import { InvalidParameterError } from '../../domain/errors.js';
 import { HttpRequestError } from './http-errors.js';
 import { imageJson } from './image-json.js';
+import { optionalInteger } from './query-parameters.js';
 
 export interface ImageUseCases {
   readonly upload: UploadImage;
@@ -103,12 +103,4 @@ function sendFile(ctx: Context, { file }: ImageFile, cacheControl: string): void
   ctx.type = file.contentType;
   ctx.length = file.size;
   ctx.body = file.body;
-}
-
-function optionalInteger(raw: unknown, name: string): number | undefined {
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw)) {
-    throw new InvalidParameterError(name, 'must be a positive whole number');
-  }
-  return Number(raw);
 }

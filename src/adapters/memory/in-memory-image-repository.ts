@@ -35,7 +35,10 @@ export class InMemoryImageRepository implements ImageRepository {
 
   async list(query: ListQuery): Promise<ImagePage> {
     const after = query.cursor === null ? null : pageCursor.decode(query.cursor);
-    const newestFirst = [...this.images.values()].sort((a, b) => compare(positionOf(b), positionOf(a)));
+    const matching = [...this.images.values()].filter(
+      (image) => query.thumbnailStatus === undefined || image.thumbnail.status === query.thumbnailStatus,
+    );
+    const newestFirst = matching.sort((a, b) => compare(positionOf(b), positionOf(a)));
     const remaining = after ? newestFirst.filter((image) => compare(positionOf(image), after) < 0) : newestFirst;
     const items = remaining.slice(0, query.limit);
     const last = items.at(-1);

@@ -44,9 +44,10 @@ export class MikroOrmImageRepository implements ImageRepository {
 
   async list(query: ListQuery): Promise<ImagePage> {
     const after = query.cursor === null ? null : pageCursor.decode(query.cursor);
-    const where: FilterQuery<ImageRow> = after
-      ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] }
-      : {};
+    const where: FilterQuery<ImageRow> = {
+      ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+      ...(query.thumbnailStatus === undefined ? {} : { thumbnailStatus: query.thumbnailStatus }),
+    };
     // One row more than asked tells whether a next page exists without a count query.
     const rows = await this.em().find(ImageSchema, where, {
       orderBy: { createdAt: 'desc', id: 'desc' },
