@@ -48,6 +48,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
     .default('imagehost'),
+  JOB_LOCK_MS: integer(1000, 3_600_000).default(30_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

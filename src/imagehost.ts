@@ -11,14 +11,18 @@ import { RetryFailedThumbnails } from './application/retry-failed-thumbnails.js'
 import { RetryThumbnails } from './application/retry-thumbnails.js';
 import { UploadImage } from './application/upload-image.js';
 import type { ThumbnailSettings, UploadLimits } from './application/settings.js';
+import { queueDashboard } from './adapters/bullmq/queue-dashboard.js';
+import { BullMqTaskScheduler } from './adapters/bullmq/bullmq-task-scheduler.js';
+import type { ReadinessCheck } from './adapters/http/health-routes.js';
 import { createHttpApp } from './adapters/http/http-app.js';
 import { openDatabase, type Database } from './adapters/mikro-orm/database.js';
 import { MikroOrmImageRepository } from './adapters/mikro-orm/mikro-orm-image-repository.js';
 import type { Config } from './config.js';
 import { Logger } from './ports/logger.js';
-import { TaskScheduler, type TaskHandlers } from './ports/task-scheduler.js';
+import type { TaskHandlers } from './ports/task-scheduler.js';
 import {
   connectStorage,
+  createScheduler,
   platformModule,
   repositoryModule,
   resizerModule,
@@ -33,6 +37,8 @@ export interface Imagehost {
   readonly container: Container;
   readonly app: Koa;
   readonly database: Database;
+  /** What `/readyz` checks; a worker process serves them on its own health port. */
+  readonly readinessChecks: readonly ReadinessCheck[];
   /** Starts running thumbnail tasks in this process. */
   startWorker(): Promise<void>;
   /** Drains in-flight tasks and closes connections. Idempotent. */
@@ -57,8 +63,12 @@ export function thumbnailSettings(config: Config): ThumbnailSettings {
 export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
   const wait = config.DEPENDENCY_TIMEOUT_SECONDS;
   const database = await waitForDependency('database', wait, logger, () => openDatabase({ url: config.databaseUrl }).then(pinged));
+  let cleanup = (): Promise<void> => Promise.resolve();
   try {
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
+    const scheduler = createScheduler(config, logger);
+    cleanup = () => scheduler.stop();
+    await waitForDependency('queue', wait, logger, () => scheduler.stats());
     if (config.MIGRATE_ON_START) {
       const applied = await database.migrate();
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -68,22 +78,23 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       platformModule(logger),
       storageModule(storage),
       repositoryModule(new MikroOrmImageRepository(database.orm)),
-      schedulerModule(config, logger),
+      schedulerModule(scheduler),
       resizerModule(config),
       useCaseModule(uploadLimits(config), thumbnailSettings(config)),
     );
     assertWired(container);
-    const scheduler = container.get<TaskScheduler>(TaskScheduler);
+    const readinessChecks: ReadinessCheck[] = [
+      { name: 'database', check: () => database.ping() },
+      // Any answer for a key that never exists proves the store (and its bucket) is reachable.
+      { name: 'storage', check: () => storage.get('readiness/probe') },
+      { name: 'queue', check: () => scheduler.stats() },
+    ];
     const app = createHttpApp({
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       adminToken: config.ADMIN_TOKEN,
-      readinessChecks: [
-        { name: 'database', check: () => database.ping() },
-        // Any answer for a key that never exists proves the store (and its bucket) is reachable.
-        { name: 'storage', check: () => storage.get('readiness/probe') },
-        { name: 'queue', check: () => scheduler.stats() },
-      ],
+      adminMounts: scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [],
+      readinessChecks,
       useCases: {
         upload: container.get(UploadImage),
         getImage: container.get(GetImage),
@@ -105,10 +116,12 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       container,
       app,
       database,
+      readinessChecks,
       startWorker: () => scheduler.start(handlers),
       close: () => (closing ??= scheduler.stop().finally(() => database.close())),
     };
   } catch (error) {
+    await cleanup().catch(() => undefined);
     await database.close();
     throw error;
   }

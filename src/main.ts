@@ -3,24 +3,45 @@ import { pathToFileURL } from 'node:url';
 import { createPinoLogger } from './adapters/pino/pino-logger.js';
 import { openDatabase } from './adapters/mikro-orm/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createImagehost } from './imagehost.js';
+import type Koa from 'koa';
+import { createHealthApp } from './adapters/http/http-app.js';
+import { createImagehost, type Imagehost } from './imagehost.js';
 import type { Logger } from './ports/logger.js';
 import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
 
-const USAGE = 'usage: imagehost [serve|migrate]   (configuration comes from environment variables; see README)';
+const USAGE = 'usage: imagehost [serve|worker|migrate]   (configuration comes from environment variables; see README)';
 /** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
-/** Runs the HTTP API with the in-process worker until SIGTERM/SIGINT, then drains and exits. */
+/**
+ * Runs the HTTP API until SIGTERM/SIGINT, then drains and exits. With the in-process queue it also
+ * makes the thumbnails; with BullMQ it only enqueues and `worker` processes make them.
+ */
 async function serve(config: Config, logger: Logger): Promise<void> {
   const host = await createImagehost(config, logger);
+  if (config.QUEUE === 'in-process') await host.startWorker();
+  await listen(host.app, config, logger, host, 'imagehost listening');
+}
+
+/** Runs thumbnail jobs from the BullMQ queue; serves only /healthz and /readyz on PORT. */
+async function worker(config: Config, logger: Logger): Promise<void> {
+  if (config.QUEUE !== 'bullmq') {
+    throw new ConfigError('the worker command needs QUEUE=bullmq (with the in-process queue, `serve` makes the thumbnails itself)');
+  }
+  const host = await createImagehost(config, logger);
   await host.startWorker();
-  const server: Server = host.app.listen(config.PORT, config.HOST);
+  await listen(createHealthApp(host.readinessChecks, logger), config, logger, host, 'imagehost worker running');
+}
+
+async function listen(app: Koa, config: Config, logger: Logger, host: Imagehost, message: string): Promise<void> {
+  const server: Server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, host: config.HOST, database: host.database.dialect }, `imagehost listening on http://${config.HOST}:${port}`);
+  const fields = { port, host: config.HOST, database: host.database.dialect, queue: config.QUEUE, storage: config.STORAGE };
+  logger.info(fields, `${message} on http://${config.HOST}:${port}`);
   onShutdown(logger, async () => {
+    // Stop taking requests first, then let in-flight jobs finish, then close connections.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await host.close();
@@ -77,7 +98,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(2);
   }
   const logger = createPinoLogger(config.LOG_LEVEL);
-  const commands: Record<string, (c: Config, l: Logger) => Promise<void>> = { serve, migrate };
+  const commands: Record<string, (c: Config, l: Logger) => Promise<void>> = { serve, worker, migrate };
   const run = commands[command];
   if (!run) {
     console.error(`imagehost: unknown command "${command}"\n${USAGE}`);
@@ -86,6 +107,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await run(config, logger);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`imagehost: ${error.message}`);
+      process.exit(2);
+    }
     // An unreachable dependency is an operator's problem with a clear cause: one line, no stack.
     const fields = error instanceof DependencyUnavailableError ? {} : { err: error };
     logger.error(fields, `imagehost ${command} failed: ${error instanceof Error ? error.message : String(error)}`);

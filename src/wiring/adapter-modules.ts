@@ -3,6 +3,7 @@ import { ContainerModule } from 'inversify';
 import type { Config } from '../config.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
 import { MinioStorageService } from '../adapters/minio/minio-storage-service.js';
+import { BullMqTaskScheduler } from '../adapters/bullmq/bullmq-task-scheduler.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
@@ -46,9 +47,23 @@ export function repositoryModule(repository: ImageRepository): ContainerModule {
   });
 }
 
-export function schedulerModule(config: Config, logger: Logger): ContainerModule {
+export function schedulerModule(scheduler: TaskScheduler): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<TaskScheduler>(TaskScheduler).toConstantValue(new InProcessTaskScheduler({ concurrency: config.WORKER_CONCURRENCY, logger }));
+    bind<TaskScheduler>(TaskScheduler).toConstantValue(scheduler);
+  });
+}
+
+/** The configured TaskScheduler: in this process, or on BullMQ (Redis) shared by every process. */
+export function createScheduler(config: Config, logger: Logger): TaskScheduler {
+  const concurrency = config.WORKER_CONCURRENCY;
+  if (config.QUEUE === 'in-process') return new InProcessTaskScheduler({ concurrency, logger });
+  return new BullMqTaskScheduler({
+    connection: { url: config.REDIS_URL },
+    queueName: config.QUEUE_NAME,
+    concurrency,
+    logger,
+    lockDurationMs: config.JOB_LOCK_MS,
+    stalledIntervalMs: config.JOB_LOCK_MS,
   });
 }
 

@@ -1,7 +1,12 @@
 import pRetry from 'p-retry';
+import { withTimeout } from '../adapters/time-limit.js';
 import type { Logger } from '../ports/logger.js';
 
 export class DependencyUnavailableError extends Error {}
+
+/** One try may not hang longer than this (a driver that queues commands while offline would). */
+const ATTEMPT_TIMEOUT_MS = 5000;
+
 
 /**
  * Retries `connect` with exponential backoff until it succeeds or `timeoutSeconds` have passed, logging
@@ -15,7 +20,7 @@ export async function waitForDependency<T>(
 ): Promise<T> {
   const started = Date.now();
   try {
-    return await pRetry(connect, {
+    return await pRetry(() => withTimeout(connect(), ATTEMPT_TIMEOUT_MS), {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: 250,
       maxTimeout: 5000,

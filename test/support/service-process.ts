@@ -13,7 +13,7 @@ export interface ServiceProcess {
 
 /**
  * Starts imagehost the way the README does (`npm start` by default) and resolves once its
- * "listening" log line names the port. The child is killed if it does not come up in time.
+ * "… on http://host:port" log line names the port. The child is killed if it does not come up in time.
  */
 export async function startService(env: Record<string, string>, command: string[] = ['npm', 'start'], timeoutMs = 90_000): Promise<ServiceProcess> {
   const child = spawn(command[0]!, command.slice(1), {
@@ -30,7 +30,7 @@ export async function startService(env: Record<string, string>, command: string[
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       const port = /"port":(\d+)/.exec(line)?.[1];
-      if (port && line.includes('listening')) {
+      if (port && line.includes(' on http://')) {
         clearTimeout(timer);
         resolve(Number(port));
       }
@@ -48,7 +48,7 @@ export async function startService(env: Record<string, string>, command: string[
     lines,
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
       process.kill(-child.pid!, 'SIGTERM');
       const [code] = (await exited) as [number | null];

@@ -17,7 +17,7 @@ const appServices = Object.entries(compose.services).filter(([, service]) => ser
 
 describe('docker-compose.yml', () => {
   it('has the app services, each reading only variables the app knows, all valid', () => {
-    expect(appServices.map(([name]) => name)).toContain('api');
+    expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'worker']);
     for (const [name, service] of appServices) {
       const env = service.environment ?? {};
       expect(Object.keys(env).filter((key) => !SETTINGS.includes(key)), name).toEqual([]);
@@ -37,6 +37,9 @@ describe('docker-compose.yml', () => {
       `/${postgres.POSTGRES_DB}`,
     ]);
     expect(new URL(env.S3_ENDPOINT!).hostname).toBe('minio');
+    expect(new URL(env.REDIS_URL!).hostname).toBe('redis');
+    expect(compose.services.redis).toBeDefined();
+    expect(compose.services.worker!.environment).toMatchObject({ ...env, PORT: '3000', WORKER_CONCURRENCY: '2' });
     expect([env.S3_ACCESS_KEY, env.S3_SECRET_KEY]).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
   });
 
@@ -46,6 +49,7 @@ describe('docker-compose.yml', () => {
       expect(service.healthcheck, name).toBeDefined();
     }
     expect(compose.services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
+    expect(compose.services.worker!.healthcheck!.test.join(' ')).toContain('/readyz');
     expect(compose.services.api!.depends_on?.postgres?.condition).toBe('service_healthy');
   });
 });

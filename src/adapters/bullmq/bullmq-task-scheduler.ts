@@ -141,6 +141,11 @@ export class BullMqTaskScheduler implements TaskScheduler {
     };
   }
 
+  /** The BullMQ queue itself, for admin tooling (bull-board). Still owned here: stop() closes it. */
+  dashboardQueue(): Queue<Payload, void, string> {
+    return this.openQueue();
+  }
+
   private get logger(): Logger | undefined {
     return this.options.logger;
   }

@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { Logger } from '../../ports/logger.js';
+import { withTimeout } from '../time-limit.js';
 
 /** One dependency the service needs to answer requests, checked by `/readyz`. */
 export interface ReadinessCheck {
@@ -37,12 +38,4 @@ export function healthRoutes(checks: readonly ReadinessCheck[], logger: Logger):
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) };
   });
   return router;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

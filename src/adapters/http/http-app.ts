@@ -42,3 +42,12 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   }
   return app;
 }
+
+/** Only `/healthz` and `/readyz`: what a worker process serves so orchestrators can probe it. */
+export function createHealthApp(readinessChecks: readonly ReadinessCheck[], logger: Logger): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(errorMiddleware(logger));
+  app.use(healthRoutes(readinessChecks, logger).routes());
+  return app;
+}
