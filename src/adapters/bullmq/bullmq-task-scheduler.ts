@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
 import type { Logger } from '../../ports/logger.js';
+import { errorCodeOf } from '../error-code.js';
 import {
   PermanentTaskError,
   TASK_TYPES,
@@ -44,7 +45,7 @@ export interface BullMqTaskSchedulerOptions {
 
 /**
  * The TaskScheduler port on a BullMQ queue in Redis. API processes only call schedule() and stats();
- * worker processes also call start(), which opens the BullMQ Worker.
+ * worker processes also call start(), which opens the BullMQ Worker and resolves once it is connected.
  *
  * Durable: a task is in Redis once schedule() resolves, and survives the restart of every process (as
  * far as Redis itself persists). Job ids deduplicate through BullMQ deduplication ids, atomically in
@@ -53,7 +54,7 @@ export interface BullMqTaskSchedulerOptions {
  *
  * On crash: a job whose worker dies stays active until its lock expires (lockDurationMs), then a live
  * worker's stalled check (every stalledIntervalMs) puts it back at the head of the queue; that rerun
- * keeps its attempt number. A job that stalls a second time fails (BullMQ's maxStalledCount of 1).
+ * keeps its attempt number. A job that stalls twice fails without a third run (BullMQ's maxStalledCount 1).
  *
  * stats(): waiting, active and delayed are the queue's counts in Redis, shared by every process;
  * completed and failed are totals over the queue's life (BullMQ metrics, written by the workers),
@@ -187,7 +188,7 @@ export class BullMqTaskScheduler implements TaskScheduler {
         attempt: job.attemptsMade,
         maxAttempts: job.opts.attempts ?? 1,
         permanent: error.name === 'UnrecoverableError',
-        code: codeOf(error),
+        code: errorCodeOf(error),
         message: error.message,
       },
       'Task failed',
@@ -206,14 +207,4 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
 
 function publicJobId(job: TaskJob): string {
   return job.deduplicationId ?? job.id ?? '';
-}
-
-/** The first string `code` on the error or its causes (PermanentTaskError usually wraps a DomainError). */
-function codeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; depth++) {
-    const { code, cause } = current as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    current = cause;
-  }
-  return undefined;
 }

@@ -32,8 +32,13 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   for (const mount of options.adminMounts ?? []) {
     app.use(async (ctx, next) => {
       const inside = ctx.path === mount.path || ctx.path.startsWith(`${mount.path}/`);
-      if (!inside) return next();
-      return admin(ctx, () => mount.middleware(ctx, next));
+      if (!inside) {
+        await next();
+        return;
+      }
+      await admin(ctx, async () => {
+        await mount.middleware(ctx, next);
+      });
     });
   }
   for (const router of [imageRoutes(options.useCases, options.maxUploadBytes), jobRoutes(options.useCases, admin)]) {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../ports/logger.js';
+import { errorCodeOf } from '../error-code.js';
 import {
   PermanentTaskError,
   TASK_TYPES,
@@ -173,16 +174,6 @@ export class InProcessTaskScheduler implements TaskScheduler {
     this.jobIds.delete(jobId);
     const permanent = error instanceof PermanentTaskError;
     const message = error instanceof Error ? error.message : String(error);
-    this.logger?.warn({ jobId, type, attempt, maxAttempts, permanent, code: codeOf(error), message }, 'Task failed');
+    this.logger?.warn({ jobId, type, attempt, maxAttempts, permanent, code: errorCodeOf(error), message }, 'Task failed');
   }
-}
-
-/** The first string `code` on the error or its causes (PermanentTaskError usually wraps a DomainError). */
-function codeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; depth++) {
-    const { code, cause } = current as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    current = cause;
-  }
-  return undefined;
 }
