@@ -22,7 +22,9 @@ import { Logger } from './ports/logger.js';
 import type { TaskHandlers } from './ports/task-scheduler.js';
 import {
   connectStorage,
+  createEvents,
   createScheduler,
+  eventsModule,
   platformModule,
   repositoryModule,
   resizerModule,
@@ -67,7 +69,8 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
   try {
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
     const scheduler = createScheduler(config, logger);
-    cleanup = () => scheduler.stop();
+    const events = createEvents(config, logger);
+    cleanup = () => Promise.all([scheduler.stop(), events.close()]).then(() => undefined);
     await waitForDependency('queue', wait, logger, () => scheduler.stats());
     if (config.MIGRATE_ON_START) {
       const applied = await database.migrate();
@@ -79,6 +82,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       storageModule(storage),
       repositoryModule(new MikroOrmImageRepository(database.orm)),
       schedulerModule(scheduler),
+      eventsModule(events),
       resizerModule(config),
       useCaseModule(uploadLimits(config), thumbnailSettings(config)),
     );
@@ -93,6 +97,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       adminToken: config.ADMIN_TOKEN,
+      events,
       adminMounts: scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [],
       readinessChecks,
       useCases: {
@@ -118,7 +123,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       database,
       readinessChecks,
       startWorker: () => scheduler.start(handlers),
-      close: () => (closing ??= scheduler.stop().finally(() => database.close())),
+      close: () => (closing ??= cleanup().finally(() => database.close())),
     };
   } catch (error) {
     await cleanup().catch(() => undefined);

@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import { DomainError, ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import type { Image, Rendition } from '../domain/image.js';
 import { storageKeys } from '../domain/storage-keys.js';
 import type { Clock } from '../ports/clock.js';
+import type { ImageEvents } from '../ports/image-events.js';
 import type { ImageRepository } from '../ports/image-repository.js';
 import type { ImageResizer } from '../ports/image-resizer.js';
 import type { StorageService } from '../ports/storage-service.js';
 import { PermanentTaskError, type JobContext } from '../ports/task-scheduler.js';
+import { announceThumbnails } from './announce.js';
 import type { ThumbnailSettings, UploadLimits } from './settings.js';
+import { releaseUnreferenced } from './shared-objects.js';
 
 /** The original is gone although its row is not: retrying cannot bring it back. */
 class OriginalMissingError extends DomainError {
@@ -21,14 +25,16 @@ class ConcurrentUpdateError extends DomainError {
 const PERMANENT = [InvalidImageError, UnsupportedMediaTypeError, ImageTooLargeError, OriginalMissingError];
 
 /**
- * The background task: renders every configured size from one decode, stores them under
- * deterministic keys and marks the image ready. Safe to run twice and safe against a concurrent delete.
+ * The background task: every configured size and the placeholder from one decode, stored under
+ * content-addressed keys. An upload of bytes whose renditions already exist adopts them without any
+ * rendering. Safe to run twice and safe against a concurrent delete.
  */
 export class GenerateThumbnails {
   constructor(
     private readonly storage: StorageService,
     private readonly images: ImageRepository,
     private readonly resizer: ImageResizer,
+    private readonly events: ImageEvents,
     private readonly clock: Clock,
     private readonly limits: UploadLimits,
     private readonly settings: ThumbnailSettings,
@@ -39,48 +45,82 @@ export class GenerateThumbnails {
     if (!found || this.isUpToDate(found)) return;
     const image = await this.images.update(found.startProcessing(this.clock.now(), job.attempt));
     if (!image) return this.raceWith(imageId);
+    await announceThumbnails(this.events, image);
     try {
-      const renditions = await this.renderAndStore(image);
-      const ready = await this.images.update(image.completeThumbnails(this.clock.now(), renditions));
-      const written = renditions.map((r) => r.key);
-      if (!ready) {
-        // Deleted (or changed) while we worked: leave nothing behind that no row points at.
-        await this.deleteKeys(written);
-        return this.raceWith(imageId);
-      }
-      await this.deleteKeys(image.thumbnail.renditions.map((r) => r.key).filter((key) => !written.includes(key)));
+      const adopted = await this.adoptFromSibling(image);
+      const ready = adopted === 'none' ? await this.renderAndStore(image) : adopted;
+      if (!ready) return this.raceWith(imageId);
+      await announceThumbnails(this.events, ready);
+      const kept = new Set(ready.thumbnail.renditions.map((r) => r.key));
+      const stale = image.thumbnail.renditions.map((r) => r.key).filter((key) => !kept.has(key));
+      await releaseUnreferenced(this.images, this.storage, image.props.checksum, stale);
     } catch (error) {
       await this.recordFailure(image, error, job);
     }
   }
 
-  private isUpToDate(image: Image): boolean {
-    return image.thumbnail.status === 'ready' && this.settings.sizes.every((size) => image.rendition(size));
+  private wantedKeys(image: Image): string[] {
+    const { sizes, format, quality } = this.settings;
+    return sizes.map((size) => storageKeys.rendition(image.props.checksum, size, format, quality));
   }
 
-  private async renderAndStore(image: Image): Promise<Rendition[]> {
-    const { width, height } = image.props;
+  private isUpToDate(image: Image): boolean {
+    const have = new Set(image.thumbnail.renditions.map((r) => r.key));
+    return image.thumbnail.status === 'ready' && this.wantedKeys(image).every((key) => have.has(key));
+  }
+
+  /** Another upload of the same bytes has every rendition we need: record them, render nothing. */
+  private adoptFromSibling(image: Image): Promise<Image | null | 'none'> {
+    const wanted = this.wantedKeys(image);
+    return this.images.withChecksumLock(image.props.checksum, async () => {
+      const siblings = await this.images.findByChecksum(image.props.checksum);
+      for (const sibling of siblings) {
+        const { renditions, placeholder } = sibling.thumbnail;
+        const found = wanted.map((key) => renditions.find((r) => r.key === key));
+        if (sibling.id === image.id || !placeholder || found.some((r) => !r)) continue;
+        return this.images.update(image.completeThumbnails(this.clock.now(), found as Rendition[], placeholder));
+      }
+      return 'none';
+    });
+  }
+
+  private async renderAndStore(image: Image): Promise<Image | null> {
+    const { width, height, checksum, originalKey } = image.props;
     if (width * height > this.limits.maxPixels) throw new ImageTooLargeError(width * height, this.limits.maxPixels);
-    const original = await this.storage.get(image.props.originalKey);
+    const original = await this.storage.get(originalKey);
     if (!original) throw new OriginalMissingError(`The original of image "${image.id}" is missing from storage`);
     const { sizes, format, quality } = this.settings;
-    const rendered = await this.resizer.render(original, { sizes, format, quality });
-    return Promise.all(
-      rendered.map(async (r) => {
-        const key = storageKeys.rendition(image.id, r.size, format === 'jpeg' ? 'jpg' : format);
-        await this.storage.put(key, r.data, { contentType: r.contentType });
-        return { size: r.size, width: r.width, height: r.height, bytes: r.data.byteLength, contentType: r.contentType, key };
-      }),
-    );
+    const { renditions: rendered, placeholder } = await this.resizer.render(original, { sizes, format, quality });
+    const renditions: Rendition[] = rendered.map((r) => ({
+      size: r.size,
+      width: r.width,
+      height: r.height,
+      bytes: r.data.byteLength,
+      contentType: r.contentType,
+      key: storageKeys.rendition(checksum, r.size, format, quality),
+      sha256: createHash('sha256').update(r.data).digest('hex'),
+    }));
+    // Writing and recording under the checksum's lock: a concurrent delete of a same-bytes upload
+    // either collects before we write (we write again) or sees our row referencing the keys.
+    const ready = await this.images.withChecksumLock(checksum, async () => {
+      await Promise.all(renditions.map((r, i) => this.storage.put(r.key, rendered[i]!.data, { contentType: r.contentType })));
+      return this.images.update(image.completeThumbnails(this.clock.now(), renditions, placeholder));
+    });
+    // Deleted while we worked: leave nothing behind that no row points at.
+    if (!ready) await releaseUnreferenced(this.images, this.storage, checksum, [...renditions.map((r) => r.key), originalKey]);
+    return ready;
   }
 
   /** Records the outcome on the image, then rethrows so the scheduler retries or gives up. */
-  private async recordFailure(image: Image, error: unknown, job: JobContext): Promise<never> {
+  private async recordFailure(image: Image, error: unknown, job: JobContext): Promise<void> {
     const code = error instanceof DomainError ? error.code : 'UNEXPECTED_ERROR';
     const permanent = PERMANENT.some((type) => error instanceof type);
     const now = this.clock.now();
     const retryAt = permanent || job.retryDelayMs === null ? null : new Date(now.getTime() + job.retryDelayMs);
-    await this.images.update(retryAt ? image.scheduleRetry(now, code, retryAt) : image.failThumbnails(now, code));
+    const stored = await this.images.update(retryAt ? image.scheduleRetry(now, code, retryAt) : image.failThumbnails(now, code));
+    // A deleted image has nothing left to retry or to report.
+    if (!stored && !(await this.images.findById(image.id))) return;
+    if (stored) await announceThumbnails(this.events, stored);
     throw permanent ? new PermanentTaskError(code, { cause: error }) : error;
   }
 
@@ -88,9 +128,5 @@ export class GenerateThumbnails {
     if (await this.images.findById(imageId)) {
       throw new ConcurrentUpdateError(`Image "${imageId}" changed while its thumbnails were generated`);
     }
-  }
-
-  private async deleteKeys(keys: readonly string[]): Promise<void> {
-    await Promise.all(keys.map((key) => this.storage.delete(key)));
   }
 }

@@ -1,7 +1,7 @@
-import { ImageNotFoundError, InvalidParameterError, ThumbnailNotReadyError } from '../domain/errors.js';
+import { InvalidParameterError, ThumbnailNotReadyError } from '../domain/errors.js';
 import type { ImageRepository } from '../ports/image-repository.js';
 import type { StorageService } from '../ports/storage-service.js';
-import type { ImageFile } from './get-original.js';
+import { storedFile, type StoredFile } from './get-original.js';
 import type { ThumbnailSettings } from './settings.js';
 import { findImage } from './find-image.js';
 
@@ -17,7 +17,7 @@ export class GetThumbnail {
     private readonly settings: ThumbnailSettings,
   ) {}
 
-  async execute(id: string, size?: number): Promise<ImageFile> {
+  async execute(id: string, size?: number): Promise<StoredFile> {
     const wanted = size ?? this.defaultSize();
     if (!this.settings.sizes.includes(wanted)) {
       throw new InvalidParameterError('size', `${wanted} is not one of ${this.settings.sizes.join(', ')}`);
@@ -25,9 +25,8 @@ export class GetThumbnail {
     const image = await findImage(this.images, id);
     const rendition = image.rendition(wanted);
     if (!rendition) throw new ThumbnailNotReadyError(id, image.thumbnail.status);
-    const file = await this.storage.getStream(rendition.key);
-    if (!file) throw new ImageNotFoundError(id);
-    return { image, file: { ...file, contentType: rendition.contentType } };
+    const { key, bytes, contentType, sha256 } = rendition;
+    return storedFile(this.storage, image, key, { size: bytes, contentType, sha256 });
   }
 
   defaultSize(): number {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DeleteToken } from '../domain/delete-token.js';
 import { EmptyFileError, FileTooLargeError, ImageTooLargeError } from '../domain/errors.js';
 import { ImageId } from '../domain/image-id.js';
@@ -7,16 +8,20 @@ import { storageKeys } from '../domain/storage-keys.js';
 import type { Clock } from '../ports/clock.js';
 import type { ImageRepository } from '../ports/image-repository.js';
 import type { ImageResizer } from '../ports/image-resizer.js';
+import type { ImageEvents } from '../ports/image-events.js';
 import type { Logger } from '../ports/logger.js';
 import type { StorageService } from '../ports/storage-service.js';
 import type { TaskScheduler } from '../ports/task-scheduler.js';
 import type { ThumbnailSettings, UploadLimits } from './settings.js';
+import { announce } from './announce.js';
 import { scheduleThumbnails } from './schedule-thumbnails.js';
 
 export interface UploadRequest {
   readonly bytes: Uint8Array;
   /** As the client named it; kept for display only. */
   readonly filename: string;
+  /** SHA-256 (hex) of `bytes` when the caller already computed it while receiving them. */
+  readonly checksum?: string;
 }
 
 export interface UploadResult {
@@ -32,6 +37,7 @@ export class UploadImage {
     private readonly images: ImageRepository,
     private readonly resizer: ImageResizer,
     private readonly scheduler: TaskScheduler,
+    private readonly events: ImageEvents,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly limits: UploadLimits,
@@ -48,31 +54,39 @@ export class UploadImage {
 
     const id = ImageId.generate().value;
     const token = DeleteToken.generate();
-    const originalKey = storageKeys.original(id);
+    const checksum = request.checksum ?? createHash('sha256').update(bytes).digest('hex');
+    const originalKey = storageKeys.original(checksum);
     const contentType = mediaTypeOf(info.format);
-    await this.storage.put(originalKey, bytes, { contentType });
     const image = Image.create({
       id,
       filename: sanitizeFilename(request.filename),
       format: info.format,
       contentType,
       sizeBytes: bytes.byteLength,
+      checksum,
       width: info.width,
       height: info.height,
       originalKey,
       deleteTokenHash: token.hash,
       createdAt: this.clock.now(),
     });
-    try {
-      await this.images.add(image);
-    } catch (error) {
-      await this.storage.delete(originalKey).catch(() => undefined);
-      throw error;
-    }
+    // Identical bytes share one object: write it (the same work whether or not it existed, so timing
+    // reveals nothing) and record the row while no delete of the same bytes can collect it.
+    await this.images.withChecksumLock(checksum, async () => {
+      await this.storage.put(originalKey, bytes, { contentType });
+      try {
+        await this.images.add(image);
+      } catch (error) {
+        const inUse = (await this.images.findByChecksum(checksum).catch(() => [image])).length > 0;
+        if (!inUse) await this.storage.delete(originalKey).catch(() => undefined);
+        throw error;
+      }
+    });
     await scheduleThumbnails(this.scheduler, this.thumbnails, id, 'normal').catch((error: unknown) => {
       // The upload is stored and answered; the image stays pending until it is scheduled again.
       this.logger.error({ err: error, imageId: id }, 'could not schedule thumbnail generation');
     });
+    await announce(this.events, { type: 'image.created', imageId: id, at: image.props.createdAt.toISOString() });
     return { image, deleteToken: token.plain };
   }
 }

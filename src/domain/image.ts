@@ -10,6 +10,8 @@ export interface Rendition {
   readonly bytes: number;
   readonly contentType: string;
   readonly key: string;
+  /** SHA-256 (hex) of the rendition's bytes: its strong ETag. */
+  readonly sha256: string;
 }
 
 export interface ThumbnailState {
@@ -20,6 +22,8 @@ export interface ThumbnailState {
   /** Stable code of the last failure, null when none. */
   readonly lastError: string | null;
   readonly nextRetryAt: Date | null;
+  /** A ThumbHash (base64) to paint before the thumbnail loads; null until the first rendering. */
+  readonly placeholder: string | null;
 }
 
 export interface ImageProps {
@@ -29,6 +33,8 @@ export interface ImageProps {
   readonly format: ImageFormat;
   readonly contentType: string;
   readonly sizeBytes: number;
+  /** SHA-256 (hex) of the original bytes: its strong ETag, and its content address in storage. */
+  readonly checksum: string;
   readonly width: number;
   readonly height: number;
   readonly originalKey: string;
@@ -49,7 +55,7 @@ export class Image {
       ...props,
       updatedAt: props.createdAt,
       version: 1,
-      thumbnail: { status: 'pending', renditions: [], attempts: 0, lastError: null, nextRetryAt: null },
+      thumbnail: { status: 'pending', renditions: [], attempts: 0, lastError: null, nextRetryAt: null, placeholder: null },
     });
   }
 
@@ -70,7 +76,7 @@ export class Image {
     return this.props.thumbnail.status === 'ready';
   }
 
-  /** Every storage key this image owns: the original and each rendition. */
+  /** Every storage key this image references: the original and each rendition (shared with same-bytes uploads). */
   storageKeys(): string[] {
     return [this.props.originalKey, ...this.props.thumbnail.renditions.map((r) => r.key)];
   }
@@ -83,8 +89,8 @@ export class Image {
     return this.withThumbnail(now, { ...this.thumbnail, status: 'processing', attempts: attempt, nextRetryAt: null });
   }
 
-  completeThumbnails(now: Date, renditions: readonly Rendition[]): Image {
-    return this.withThumbnail(now, { ...this.thumbnail, status: 'ready', renditions, lastError: null, nextRetryAt: null });
+  completeThumbnails(now: Date, renditions: readonly Rendition[], placeholder: string): Image {
+    return this.withThumbnail(now, { ...this.thumbnail, status: 'ready', renditions, placeholder, lastError: null, nextRetryAt: null });
   }
 
   /** A failure that will be retried at `nextRetryAt`: the image goes back to pending. */

@@ -36,6 +36,14 @@ export interface ImageRepository {
    * added or removed. Rejects with InvalidParameterError for a malformed cursor.
    */
   list(query: ListQuery): Promise<ImagePage>;
+  /** Every image whose original has this SHA-256 (uploads of identical bytes share their objects). */
+  findByChecksum(checksum: string): Promise<Image[]>;
+  /**
+   * Runs `work` while no other caller, in any process sharing this repository, runs work for the same
+   * checksum. Writers and collectors of shared objects use it so that "is anyone still using these
+   * objects?" and "I now use them" never interleave. Resolves with what `work` resolves.
+   */
+  withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T>;
 }
 
 export const ImageRepository = Symbol.for('imagehost.ImageRepository');

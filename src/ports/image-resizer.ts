@@ -22,6 +22,13 @@ export interface RenderedImage extends Dimensions {
   readonly data: Uint8Array;
 }
 
+export interface RenderResult {
+  /** One per requested size, in the order asked. */
+  readonly renditions: RenderedImage[];
+  /** A ThumbHash of the image (base64, about 25–35 characters), for a blurred preview before the thumbnail loads. */
+  readonly placeholder: string;
+}
+
 /**
  * Reads and resizes images. Implementations bound decode work (pixels, time) and translate decoder
  * failures into domain errors.
@@ -33,12 +40,12 @@ export interface ImageResizer {
    */
   probe(bytes: Uint8Array): Promise<ImageInfo>;
   /**
-   * Decodes once and derives every size: EXIF orientation applied, alpha flattened on white,
-   * metadata stripped. One output per requested size, in the order given.
+   * Decodes once and derives every size and the placeholder: EXIF orientation applied, alpha
+   * flattened on white, metadata stripped. One output per requested size, in the order given.
    * Rejects with InvalidImageError (cannot be decoded), ImageTooLargeError (over the pixel limit,
    * checked before decoding), UnsupportedMediaTypeError or InvalidParameterError (a bad size).
    */
-  render(bytes: Uint8Array, options: RenderOptions): Promise<RenderedImage[]>;
+  render(bytes: Uint8Array, options: RenderOptions): Promise<RenderResult>;
 }
 
 export const ImageResizer = Symbol.for('imagehost.ImageResizer');

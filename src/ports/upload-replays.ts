@@ -5,6 +5,9 @@ export interface UploadReplay {
   readonly sealedDeleteToken: string;
 }
 
+/** An in-progress claim older than this is abandoned and may be claimed again. */
+export const STALE_CLAIM_MS = 5 * 60 * 1000;
+
 export type ClaimResult =
   /** This caller owns the key now and must `complete` or `release` it. */
   | { readonly state: 'claimed' }
@@ -15,7 +18,8 @@ export type ClaimResult =
 
 /**
  * Idempotency records for uploads, keyed by an opaque key the core derives from the client's
- * Idempotency-Key (never the raw header). Records older than the window count as absent.
+ * Idempotency-Key (never the raw header). Records older than the window count as absent, and so
+ * does a claim left in progress for more than STALE_CLAIM_MS (its process died mid-upload).
  * Safe across processes: of concurrent `claim`s of one key exactly one gets `claimed`.
  */
 export interface UploadReplays {

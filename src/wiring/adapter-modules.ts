@@ -4,10 +4,13 @@ import type { Config } from '../config.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
 import { MinioStorageService } from '../adapters/minio/minio-storage-service.js';
 import { BullMqTaskScheduler } from '../adapters/bullmq/bullmq-task-scheduler.js';
+import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.js';
+import { RedisImageEvents } from '../adapters/redis/redis-image-events.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
 import { Clock } from '../ports/clock.js';
+import { ImageEvents } from '../ports/image-events.js';
 import { ImageRepository } from '../ports/image-repository.js';
 import { ImageResizer } from '../ports/image-resizer.js';
 import { Logger } from '../ports/logger.js';
@@ -51,6 +54,18 @@ export function schedulerModule(scheduler: TaskScheduler): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<TaskScheduler>(TaskScheduler).toConstantValue(scheduler);
   });
+}
+
+export function eventsModule(events: ImageEvents): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<ImageEvents>(ImageEvents).toConstantValue(events);
+  });
+}
+
+/** Live image events: in this process, or over Redis Pub/Sub when workers run in other processes. */
+export function createEvents(config: Config, logger: Logger): ImageEvents {
+  if (config.QUEUE === 'in-process') return new InMemoryImageEvents({ logger });
+  return new RedisImageEvents({ url: config.REDIS_URL, channel: `${config.QUEUE_NAME}:image-events`, logger });
 }
 
 /** The configured TaskScheduler: in this process, or on BullMQ (Redis) shared by every process. */

@@ -11,6 +11,7 @@ import { RetryThumbnails } from '../application/retry-thumbnails.js';
 import type { ThumbnailSettings, UploadLimits } from '../application/settings.js';
 import { UploadImage } from '../application/upload-image.js';
 import { Clock } from '../ports/clock.js';
+import { ImageEvents } from '../ports/image-events.js';
 import { ImageRepository } from '../ports/image-repository.js';
 import { ImageResizer } from '../ports/image-resizer.js';
 import { Logger } from '../ports/logger.js';
@@ -38,16 +39,25 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
     bind<ThumbnailSettings>(ThumbnailSettingsToken).toConstantValue(thumbnails);
     bind(UploadImage)
       .toResolvedValue(
-        (s: StorageService, r: ImageRepository, z: ImageResizer, q: TaskScheduler, c: Clock, l: Logger, u: UploadLimits, t: ThumbnailSettings) =>
-          new UploadImage(s, r, z, q, c, l, u, t),
-        [StorageService, ImageRepository, ImageResizer, TaskScheduler, Clock, Logger, UploadLimitsToken, ThumbnailSettingsToken],
+        (
+          s: StorageService,
+          r: ImageRepository,
+          z: ImageResizer,
+          q: TaskScheduler,
+          e: ImageEvents,
+          c: Clock,
+          l: Logger,
+          u: UploadLimits,
+          t: ThumbnailSettings,
+        ) => new UploadImage(s, r, z, q, e, c, l, u, t),
+        [StorageService, ImageRepository, ImageResizer, TaskScheduler, ImageEvents, Clock, Logger, UploadLimitsToken, ThumbnailSettingsToken],
       )
       .inSingletonScope();
     bind(GenerateThumbnails)
       .toResolvedValue(
-        (s: StorageService, r: ImageRepository, z: ImageResizer, c: Clock, u: UploadLimits, t: ThumbnailSettings) =>
-          new GenerateThumbnails(s, r, z, c, u, t),
-        [StorageService, ImageRepository, ImageResizer, Clock, UploadLimitsToken, ThumbnailSettingsToken],
+        (s: StorageService, r: ImageRepository, z: ImageResizer, e: ImageEvents, c: Clock, u: UploadLimits, t: ThumbnailSettings) =>
+          new GenerateThumbnails(s, r, z, e, c, u, t),
+        [StorageService, ImageRepository, ImageResizer, ImageEvents, Clock, UploadLimitsToken, ThumbnailSettingsToken],
       )
       .inSingletonScope();
     bind(GetImage).toResolvedValue((r: ImageRepository) => new GetImage(r), [ImageRepository]).inSingletonScope();
@@ -61,7 +71,10 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
       )
       .inSingletonScope();
     bind(DeleteImage)
-      .toResolvedValue((r: ImageRepository, s: StorageService) => new DeleteImage(r, s), [ImageRepository, StorageService])
+      .toResolvedValue(
+        (r: ImageRepository, s: StorageService, e: ImageEvents, c: Clock) => new DeleteImage(r, s, e, c),
+        [ImageRepository, StorageService, ImageEvents, Clock],
+      )
       .inSingletonScope();
     bind(ListImages).toResolvedValue((r: ImageRepository) => new ListImages(r), [ImageRepository]).inSingletonScope();
     bind(RetryThumbnails)

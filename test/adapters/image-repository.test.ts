@@ -12,10 +12,10 @@ import { scratchLibsql, scratchPostgres, type ScratchDatabase } from '../support
 
 const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 
-const MIGRATIONS = ['Migration20261128000000_create_images'];
+const MIGRATIONS = ['Migration20261128000000_create_images', 'Migration20261128010000_create_upload_replays'];
 const COLUMNS = [
   'checksum_sha256', 'content_type', 'created_at', 'delete_token_hash', 'filename', 'format', 'height', 'id',
-  'original_key', 'renditions', 'size_bytes', 'thumbnail_attempts', 'thumbnail_last_error', 'thumbnail_next_retry_at',
+  'original_key', 'placeholder', 'renditions', 'size_bytes', 'thumbnail_attempts', 'thumbnail_last_error', 'thumbnail_next_retry_at',
   'thumbnail_status', 'updated_at', 'version', 'width',
 ];
 const INDEXES = ['images_checksum_sha256_index', 'images_created_at_id_index', 'images_thumbnail_status_updated_at_index'];

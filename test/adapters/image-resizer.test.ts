@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { thumbHashToApproximateAspectRatio, thumbHashToRGBA } from 'thumbhash';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeImageBytes, FakeImageResizer } from '../../src/adapters/memory/fake-image-resizer.js';
 import { SharpImageResizer } from '../../src/adapters/sharp/sharp-image-resizer.js';
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../src/domain/errors.js';
@@ -7,6 +8,22 @@ import { ThumbnailSize } from '../../src/domain/thumbnail-size.js';
 import type { RenderOptions } from '../../src/ports/image-resizer.js';
 import { imageResizerContract } from '../contracts/image-resizer.contract.js';
 import * as sample from '../support/sample-images.js';
+
+/**
+ * Every input handed to sharp(), through a transparent proxy (statics and behaviour unchanged), so a
+ * test can count the pipelines that read the original bytes.
+ */
+const sharpInputs = vi.hoisted(() => [] as unknown[]);
+vi.mock('sharp', async (importOriginal) => {
+  const actual = await importOriginal<{ default: typeof sharp }>();
+  const counting = new Proxy(actual.default, {
+    apply(target, thisArg, args: Parameters<typeof sharp>) {
+      sharpInputs.push(args[0]);
+      return Reflect.apply(target, thisArg, args);
+    },
+  });
+  return { ...actual, default: counting };
+});
 
 imageResizerContract('SharpImageResizer', ({ maxPixels }) => ({
   resizer: new SharpImageResizer({ maxPixels, timeoutSeconds: 10 }),
@@ -29,7 +46,9 @@ const resizer = new SharpImageResizer({ maxPixels: 50_000_000 });
 const JPEG_300: RenderOptions = { sizes: [300], format: 'jpeg', quality: 85 };
 
 async function renderOne(bytes: Uint8Array, options: RenderOptions = JPEG_300) {
-  const [rendered] = await resizer.render(bytes, options);
+  const {
+    renditions: [rendered],
+  } = await resizer.render(bytes, options);
   if (!rendered) throw new Error('no rendition');
   return rendered;
 }
@@ -106,7 +125,7 @@ describe('SharpImageResizer', () => {
   ])('renders a %s as 8-bit sRGB at every size', async (_, space, encode) => {
     const source = await encode(sharp(await sample.png(64, 48))).toBuffer();
     expect((await sharp(source).metadata()).space).toBe(space);
-    for (const rendered of await resizer.render(source, { ...JPEG_300, sizes: [32, 16] })) {
+    for (const rendered of (await resizer.render(source, { ...JPEG_300, sizes: [32, 16] })).renditions) {
       const output = await sharp(rendered.data).metadata();
       expect([output.space, output.channels, output.depth, output.width]).toEqual(['srgb', 3, 'uchar', rendered.size]);
     }
@@ -155,7 +174,7 @@ describe('SharpImageResizer', () => {
     const scan = Buffer.from(source).indexOf(Buffer.from([0xff, 0xda]));
     const withJunk = sample.concat(source.subarray(0, scan), Uint8Array.of(1, 2, 3), source.subarray(scan));
     await expect(sharp(withJunk, { failOn: 'warning' }).toBuffer()).rejects.toThrow(/extraneous bytes/);
-    await expect(resizer.render(withJunk, JPEG_300)).resolves.toMatchObject([{ width: 200, height: 100 }]);
+    await expect(resizer.render(withJunk, JPEG_300)).resolves.toMatchObject({ renditions: [{ width: 200, height: 100 }] });
   });
 
   describe('pixel bomb (a 30000×30000 PNG header in a few dozen bytes)', () => {
@@ -175,12 +194,86 @@ describe('SharpImageResizer', () => {
 
   it('derives several sizes from one decode with the dimensions of separate renders', async () => {
     const source = await sample.jpeg(1234, 777);
-    const together = await resizer.render(source, { ...JPEG_300, sizes: [150, 300, 600] });
+    const { renditions: together } = await resizer.render(source, { ...JPEG_300, sizes: [150, 300, 600] });
     const separate = await Promise.all([150, 300, 600].map((size) => renderOne(source, { ...JPEG_300, sizes: [size] })));
     const dims = (list: { size: number; width: number; height: number }[]) => list.map((r) => [r.size, r.width, r.height]);
     expect(dims(together)).toEqual(dims(separate));
     const fits = [150, 300, 600].map((size) => ({ size, ...ThumbnailSize.of(size).fit({ width: 1234, height: 777 }) }));
     expect(dims(together)).toEqual(dims(fits));
+  });
+
+  describe('placeholder (ThumbHash)', () => {
+    const solid = (width: number, height: number, background: { r: number; g: number; b: number }) =>
+      sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+    const hashOf = async (bytes: Uint8Array, sizes = [300]) =>
+      Buffer.from((await resizer.render(bytes, { ...JPEG_300, sizes })).placeholder, 'base64');
+    const meanRgb = (rgba: Uint8Array) => {
+      const sums = [0, 0, 0];
+      for (let i = 0; i < rgba.length; i += 4) for (let c = 0; c < 3; c++) sums[c]! += rgba[i + c]!;
+      return sums.map((sum) => sum / (rgba.length / 4));
+    };
+
+    it.each([
+      ['solid red', () => solid(200, 100, sample.MARKER), isRed],
+      ['solid blue', () => solid(100, 200, sample.EXTRA_FRAME), isBlue],
+      ['gradient photo', () => sample.jpeg(640, 480), () => true],
+    ])('decodes to the average colour of a %s source', async (_, make, looksRight) => {
+      const source = await make();
+      const expected = (await sharp(source).stats()).channels.slice(0, 3).map((channel) => channel.mean);
+      const decoded = meanRgb(thumbHashToRGBA(await hashOf(source)).rgba);
+      expect(looksRight(decoded)).toBe(true);
+      decoded.forEach((value, c) => expect(Math.abs(value - expected[c]!)).toBeLessThan(12));
+    });
+
+    it('keeps the layout: a red top half and a blue bottom half decode red at the top, blue at the bottom', async () => {
+      const halves = await sharp({ create: { width: 120, height: 120, channels: 3, background: sample.EXTRA_FRAME } })
+        .composite([{ input: await solid(120, 60, sample.MARKER), top: 0, left: 0 }])
+        .png()
+        .toBuffer();
+      const { w, h, rgba } = thumbHashToRGBA(await hashOf(halves));
+      const at = (x: number, y: number) => [...rgba.subarray((y * w + x) * 4, (y * w + x) * 4 + 3)];
+      const [top, bottom] = [at(w >> 1, 1), at(w >> 1, h - 2)];
+      expect(top[0]! - top[2]!).toBeGreaterThan(100);
+      expect(bottom[2]! - bottom[0]!).toBeGreaterThan(100);
+    });
+
+    it.each([
+      { source: [200, 100], ratio: 2 },
+      { source: [100, 200], ratio: 0.5 },
+      { source: [1234, 777], ratio: 1234 / 777 },
+    ])('approximates the aspect ratio of $source.0×$source.1', async ({ source: [width = 0, height = 0], ratio }) => {
+      const approximate = thumbHashToApproximateAspectRatio(await hashOf(await sample.png(width, height)));
+      expect(approximate).toBeGreaterThan(ratio / 1.2);
+      expect(approximate).toBeLessThan(ratio * 1.2);
+    });
+
+    it('reflects EXIF orientation (stored 400×200, displayed 200×400) in shape and content', async () => {
+      const rotated = await hashOf(await sample.jpeg(400, 200, { orientation: 6 }));
+      const upright = await hashOf(await sample.jpeg(400, 200));
+      expect(thumbHashToApproximateAspectRatio(rotated)).toBeLessThan(0.6);
+      expect(thumbHashToApproximateAspectRatio(upright)).toBeGreaterThan(1.6);
+      // The sample's red rises with the stored x: left to right upright, top to bottom once rotated.
+      const redAt = (hash: Uint8Array, fx: number, fy: number) => {
+        const { w, h, rgba } = thumbHashToRGBA(hash);
+        return rgba[(Math.round(fy * (h - 1)) * w + Math.round(fx * (w - 1))) * 4]!;
+      };
+      expect(redAt(upright, 0.9, 0.5) - redAt(upright, 0.1, 0.5)).toBeGreaterThan(60);
+      expect(redAt(rotated, 0.5, 0.9) - redAt(rotated, 0.5, 0.1)).toBeGreaterThan(60);
+    });
+
+    it('costs no second decode: one pipeline more than probe reads the original, whatever the sizes', async () => {
+      const source = await sample.jpeg(1234, 777);
+      const readsOf = async (run: () => Promise<unknown>) => {
+        sharpInputs.length = 0;
+        await run();
+        return sharpInputs.filter((input) => input instanceof Uint8Array && Buffer.compare(input, source) === 0).length;
+      };
+      const headerReads = await readsOf(() => resizer.probe(source));
+      expect(headerReads).toBeGreaterThan(0);
+      for (const sizes of [[], [300], [150, 300, 600]]) {
+        expect(await readsOf(() => resizer.render(source, { ...JPEG_300, sizes }))).toBe(headerReads + 1);
+      }
+    });
   });
 
   it.each([{ maxPixels: 0 }, { maxPixels: 1.5 }, { maxPixels: 1000, timeoutSeconds: 0 }, { maxPixels: 1000, timeoutSeconds: 0.5 }])(

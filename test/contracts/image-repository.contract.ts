@@ -96,7 +96,7 @@ export function imageRepositoryContract(name: string, factory: () => Promise<Ima
         const processing = await repository.update(image.startProcessing(new Date('2026-03-01T12:00:01Z'), 1));
         if (!processing) throw new Error('first update was refused');
         const renditions = aProcessedImage().thumbnail.renditions;
-        const ready = await repository.update(processing.completeThumbnails(new Date('2026-03-01T12:00:02Z'), renditions));
+        const ready = await repository.update(processing.completeThumbnails(new Date('2026-03-01T12:00:02Z'), renditions, 'YJqGPQZnd4eIh4d3h4eIeHiHeAAAAAAA'));
         expect(ready?.props.version).toBe(3);
         expect((await repository.findById(image.id))?.props).toEqual(ready?.props);
       });
@@ -150,6 +150,43 @@ export function imageRepositoryContract(name: string, factory: () => Promise<Ima
         await repository.add(image);
         const results = await Promise.all([1, 2, 3, 4, 5].map(() => repository.delete(image.id)));
         expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('findByChecksum and withChecksumLock', () => {
+      it('finds every image with the same original bytes, and only those', async () => {
+        const shared = 'a'.repeat(64);
+        const twins = [anImage({ checksum: shared }), anImage({ checksum: shared })];
+        for (const image of [...twins, anImage({ checksum: 'b'.repeat(64) })]) await repository.add(image);
+        const found = await repository.findByChecksum(shared);
+        expect(found.map((image) => image.id).sort()).toEqual(twins.map((image) => image.id).sort());
+        expect(found[0]?.props.checksum).toBe(shared);
+        expect(await repository.findByChecksum('c'.repeat(64))).toEqual([]);
+      });
+
+      it('runs work for one checksum one at a time, other checksums alongside, and passes results and errors through', async () => {
+        const order: string[] = [];
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const first = repository.withChecksumLock('a'.repeat(64), async () => {
+          order.push('first:start');
+          await gate;
+          order.push('first:end');
+          return 1;
+        });
+        const second = repository.withChecksumLock('a'.repeat(64), () => {
+          order.push('second');
+          return Promise.resolve(2);
+        });
+        const other = await repository.withChecksumLock('b'.repeat(64), () => Promise.resolve('other'));
+        expect(other).toBe('other');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(order).toEqual(['first:start']);
+        release();
+        expect(await Promise.all([first, second])).toEqual([1, 2]);
+        expect(order).toEqual(['first:start', 'first:end', 'second']);
+        await expect(repository.withChecksumLock('a'.repeat(64), () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+        expect(await repository.withChecksumLock('a'.repeat(64), () => Promise.resolve('after'))).toBe('after');
       });
     });
 

@@ -35,6 +35,10 @@ const NOT_IMAGES: Record<string, Uint8Array> = {
   'empty bytes': new Uint8Array(0),
 };
 const JPEG = { format: 'jpeg', quality: 80 } as const;
+/** Non-empty, padded standard base64. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
+/** A ThumbHash is at most 25 bytes, 36 characters in base64; a little headroom for other encodings. */
+const MAX_PLACEHOLDER_LENGTH = 40;
 
 /** The behaviour every ImageResizer must show; see the port's TSDoc. */
 export function imageResizerContract(name: string, factory: ImageResizerFactory): void {
@@ -72,16 +76,16 @@ export function imageResizerContract(name: string, factory: ImageResizerFactory)
       ])('renders $source.0×$source.1 in a $size box as $expected.0×$expected.1', async ({ source, size, expected }) => {
         const { resizer, fixtures } = subject();
         const [width = 0, height = 0] = source;
-        const rendered = await resizer.render(await fixtures.image('png', width, height), { ...JPEG, sizes: [size] });
-        expect(rendered.map((r) => [r.size, r.width, r.height])).toEqual([[size, ...expected]]);
+        const { renditions } = await resizer.render(await fixtures.image('png', width, height), { ...JPEG, sizes: [size] });
+        expect(renditions.map((r) => [r.size, r.width, r.height])).toEqual([[size, ...expected]]);
         expect({ width: expected[0], height: expected[1] }).toEqual(ThumbnailSize.of(size).fit({ width, height }));
       });
 
       it('returns one rendition per size, in the order asked', async () => {
         const { resizer, fixtures } = subject();
         const sizes = [600, 150, 300];
-        const rendered = await resizer.render(await fixtures.image('jpeg', 1200, 900), { ...JPEG, sizes });
-        expect(rendered.map((r) => [r.size, r.width, r.height])).toEqual([
+        const { renditions } = await resizer.render(await fixtures.image('jpeg', 1200, 900), { ...JPEG, sizes });
+        expect(renditions.map((r) => [r.size, r.width, r.height])).toEqual([
           [600, 600, 450],
           [150, 150, 113],
           [300, 300, 225],
@@ -90,20 +94,26 @@ export function imageResizerContract(name: string, factory: ImageResizerFactory)
 
       it.each(ACCEPTED)('renders a %s', async (format) => {
         const { resizer, fixtures } = subject();
-        const [rendered] = await resizer.render(await fixtures.image(format, 120, 90), { ...JPEG, sizes: [60] });
+        const {
+          renditions: [rendered],
+        } = await resizer.render(await fixtures.image(format, 120, 90), { ...JPEG, sizes: [60] });
         expect(rendered).toMatchObject({ size: 60, width: 60, height: 45 });
       });
 
       it.each(RENDITION_FORMATS)('encodes %s with its media type, readable back at the rendered size', async (format) => {
         const { resizer, fixtures } = subject();
-        const [rendered] = await resizer.render(await fixtures.image('png', 64, 48), { format, quality: 80, sizes: [32] });
+        const {
+          renditions: [rendered],
+        } = await resizer.render(await fixtures.image('png', 64, 48), { format, quality: 80, sizes: [32] });
         expect(rendered?.contentType).toBe(IMAGE_FORMATS[format]);
         await expect(resizer.probe(rendered?.data ?? new Uint8Array())).resolves.toEqual({ format, width: 32, height: 24 });
       });
 
-      it('returns nothing when no size is asked', async () => {
+      it('returns no rendition, but still a placeholder, when no size is asked', async () => {
         const { resizer, fixtures } = subject();
-        await expect(resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [] })).resolves.toEqual([]);
+        const result = await resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [] });
+        expect(result.renditions).toEqual([]);
+        expect(result.placeholder).toMatch(BASE64);
       });
 
       it('rejects an image above the pixel limit with ImageTooLargeError', async () => {
@@ -113,7 +123,8 @@ export function imageResizerContract(name: string, factory: ImageResizerFactory)
 
       it('renders an image exactly at the pixel limit', async () => {
         const { resizer, fixtures } = subject(64 * 48);
-        await expect(resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [32] })).resolves.toHaveLength(1);
+        const result = await resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [32] });
+        expect(result.renditions).toHaveLength(1);
       });
 
       it('rejects unreadable bytes with InvalidImageError and non-images with UnsupportedMediaTypeError', async () => {
@@ -125,6 +136,30 @@ export function imageResizerContract(name: string, factory: ImageResizerFactory)
       it('rejects a size outside the allowed range', async () => {
         const { resizer, fixtures } = subject();
         await expect(resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [5] })).rejects.toThrow(InvalidParameterError);
+      });
+    });
+
+    describe('placeholder', () => {
+      it.each(ACCEPTED)('renders a short base64 placeholder of a %s', async (format) => {
+        const { resizer, fixtures } = subject();
+        const { placeholder } = await resizer.render(await fixtures.image(format, 120, 90), { ...JPEG, sizes: [60] });
+        expect(placeholder).toMatch(BASE64);
+        expect(placeholder.length).toBeLessThanOrEqual(MAX_PLACEHOLDER_LENGTH);
+      });
+
+      it('gives the same placeholder for the same input', async () => {
+        const { resizer, fixtures } = subject();
+        const bytes = await fixtures.image('jpeg', 160, 120);
+        const first = await resizer.render(bytes, { ...JPEG, sizes: [150, 300] });
+        const again = await resizer.render(bytes, { ...JPEG, sizes: [150, 300] });
+        expect(again.placeholder).toBe(first.placeholder);
+      });
+
+      it('gives differently shaped images different placeholders', async () => {
+        const { resizer, fixtures } = subject();
+        const landscape = await resizer.render(await fixtures.image('png', 200, 100), { ...JPEG, sizes: [150] });
+        const portrait = await resizer.render(await fixtures.image('png', 100, 200), { ...JPEG, sizes: [150] });
+        expect(landscape.placeholder).not.toBe(portrait.placeholder);
       });
     });
   });

@@ -82,6 +82,18 @@ export function storageServiceContract(name: string, factory: () => Promise<Stor
       expectSameBytes(stored ? new Uint8Array(await buffer(stored.body)) : null, body);
     });
 
+    it('getStream of a range returns exactly those bytes, with the whole size and the content type', async () => {
+      const body = new Uint8Array(randomBytes(200 * 1024));
+      await storage.put('originals/ranged', body, { contentType: 'image/jpeg' });
+      for (const [start, end] of [[5, 5], [0, 99], [1000, 150_000], [body.byteLength - 10, body.byteLength - 1]] as const) {
+        const stored = await storage.getStream('originals/ranged', { start, end });
+        expect(stored?.size).toBe(body.byteLength);
+        expect(stored?.contentType).toBe('image/jpeg');
+        expectSameBytes(stored ? new Uint8Array(await buffer(stored.body)) : null, body.subarray(start, end + 1));
+      }
+      expect(await storage.getStream('originals/missing', { start: 0, end: 9 })).toBeNull();
+    });
+
     it('getStream of a missing key returns null', async () => {
       expect(await storage.getStream('originals/missing')).toBeNull();
     });

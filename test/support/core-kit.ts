@@ -14,6 +14,7 @@ import { FakeImageResizer } from '../../src/adapters/memory/fake-image-resizer.j
 import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
 import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
+import { InMemoryImageEvents } from '../../src/adapters/memory/in-memory-image-events.js';
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import type { ImageRepository } from '../../src/ports/image-repository.js';
 import type { ImageResizer } from '../../src/ports/image-resizer.js';
@@ -35,6 +36,7 @@ export function coreKit(overrides: KitOverrides = {}) {
   const images = overrides.images ?? new InMemoryImageRepository();
   const resizer = overrides.resizer ?? new FakeImageResizer();
   const scheduler = overrides.scheduler ?? new InProcessTaskScheduler({ concurrency: 1 });
+  const events = new InMemoryImageEvents();
   const clock = new FixedClock();
   const logger = new MemoryLogger();
   const limits: UploadLimits = { maxUploadBytes: 1024 * 1024, maxPixels: 10_000_000, ...overrides.limits };
@@ -48,12 +50,13 @@ export function coreKit(overrides: KitOverrides = {}) {
     logger,
     limits,
     thumbnails,
-    upload: new UploadImage(storage, images, resizer, scheduler, clock, logger, limits, thumbnails),
-    generate: new GenerateThumbnails(storage, images, resizer, clock, limits, thumbnails),
+    events,
+    upload: new UploadImage(storage, images, resizer, scheduler, events, clock, logger, limits, thumbnails),
+    generate: new GenerateThumbnails(storage, images, resizer, events, clock, limits, thumbnails),
     getImage: new GetImage(images),
     getOriginal: new GetOriginal(images, storage),
     getThumbnail: new GetThumbnail(images, storage, thumbnails),
-    deleteImage: new DeleteImage(images, storage),
+    deleteImage: new DeleteImage(images, storage, events, clock),
     listImages: new ListImages(images),
     retry: new RetryThumbnails(images, scheduler, clock, thumbnails),
     retryFailed: new RetryFailedThumbnails({ images, scheduler, clock, settings: thumbnails }),

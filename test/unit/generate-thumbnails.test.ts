@@ -23,8 +23,11 @@ describe('GenerateThumbnails', () => {
     ]);
     for (const r of image.thumbnail.renditions) expect(await kit.storage.get(r.key)).not.toBeNull();
     const served = await kit.getThumbnail.execute(id, 150);
-    served.file.body.destroy();
-    expect(served.file.contentType).toBe('image/jpeg');
+    expect(served.contentType).toBe('image/jpeg');
+    expect(served.sha256).toBe(image.rendition(150)?.sha256);
+    const bytes = await kit.storage.get(image.rendition(150)!.key);
+    expect(served.size).toBe(bytes?.byteLength);
+    expect(image.thumbnail.placeholder).toEqual(expect.any(String));
   });
 
   it('does nothing the second time (a duplicate job costs no rendering)', async () => {
@@ -48,8 +51,10 @@ describe('GenerateThumbnails', () => {
     const image = await kit.getImage.execute(id);
     expect(image.thumbnail).toMatchObject({ status: 'failed', lastError: 'INVALID_IMAGE', nextRetryAt: null });
     const original = await kit.getOriginal.execute(id);
-    original.file.body.destroy();
-    expect(original.file.size).toBeGreaterThan(0);
+    const body = await original.open();
+    expect(body).not.toBeNull();
+    body?.destroy();
+    expect(original.size).toBeGreaterThan(0);
   });
 
   it('puts a transiently failing image back to pending with its next retry time, then fails it on the last try', async () => {
@@ -93,11 +98,57 @@ describe('GenerateThumbnails', () => {
     kit.storage.put = async (key, body, options) => {
       await put(key, body, options);
       written.push(key);
-      if (key.startsWith('thumbnails/')) await kit.deleteImage.execute(id, deleteToken);
+    };
+    const render = kit.resizer.render.bind(kit.resizer);
+    kit.resizer.render = async (bytes, options) => {
+      const result = await render(bytes, options);
+      await kit.deleteImage.execute(id, deleteToken); // the delete lands while the job renders
+      return result;
     };
     await kit.generate.execute(id, jobContext());
-    expect(written.filter((k) => k.startsWith('thumbnails/'))).toHaveLength(1);
+    expect(written.filter((k) => k.startsWith('renditions/'))).toHaveLength(1);
     for (const key of written) expect(await kit.storage.get(key)).toBeNull();
+  });
+
+  it('a second upload of the same bytes adopts the renditions: no rendering, same objects, own row', async () => {
+    const kit = coreKit({ thumbnails: { sizes: [150, 300] } });
+    let renders = 0;
+    const render = kit.resizer.render.bind(kit.resizer);
+    kit.resizer.render = (...args) => (renders++, render(...args));
+    const bytes = fakeImageBytes('jpeg', 640, 480);
+    const first = await kit.upload.execute({ bytes, filename: 'a.jpg' });
+    await kit.generate.execute(first.image.id, jobContext());
+    const second = await kit.upload.execute({ bytes, filename: 'b.jpg' });
+    expect(second.image.id).not.toBe(first.image.id);
+    expect(second.deleteToken).not.toBe(first.deleteToken);
+    expect(second.image.props.originalKey).toBe(first.image.props.originalKey);
+    await kit.generate.execute(second.image.id, jobContext());
+    expect(renders).toBe(1);
+    const [a, b] = [await kit.getImage.execute(first.image.id), await kit.getImage.execute(second.image.id)];
+    expect(b.thumbnail.status).toBe('ready');
+    expect(b.thumbnail.renditions).toEqual(a.thumbnail.renditions);
+    expect(b.thumbnail.placeholder).toBe(a.thumbnail.placeholder);
+
+    await kit.deleteImage.execute(first.image.id, first.deleteToken);
+    for (const key of b.storageKeys()) expect(await kit.storage.get(key)).not.toBeNull();
+    await kit.deleteImage.execute(second.image.id, second.deleteToken);
+    for (const key of b.storageKeys()) expect(await kit.storage.get(key)).toBeNull();
+  });
+
+  it('concurrent deletes and uploads of the same bytes never leave a row without its objects', async () => {
+    const kit = coreKit();
+    const bytes = fakeImageBytes('png', 320, 200);
+    const first = await kit.upload.execute({ bytes, filename: 'a.png' });
+    await kit.generate.execute(first.image.id, jobContext());
+    for (let round = 0; round < 20; round++) {
+      const [, next] = await Promise.all([
+        kit.deleteImage.execute(first.image.id, first.deleteToken).catch(() => undefined),
+        kit.upload.execute({ bytes, filename: `${round}.png` }),
+      ]);
+      await kit.generate.execute(next.image.id, jobContext());
+      for (const key of (await kit.getImage.execute(next.image.id)).storageKeys()) expect(await kit.storage.get(key)).not.toBeNull();
+      Object.assign(first, next);
+    }
   });
 
   it('removes renditions of sizes no longer configured when regenerating', async () => {

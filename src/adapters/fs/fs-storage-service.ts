@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { StorageService, StoredObjectStream } from '../../ports/storage-service.js';
+import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 const MAGIC = Buffer.from('IHS1');
 const PREAMBLE_LENGTH = MAGIC.length + 4;
@@ -71,7 +71,7 @@ export class FsStorageService implements StorageService {
     }
   }
 
-  async getStream(key: string): Promise<StoredObjectStream | null> {
+  async getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
     const handle = await this.openObject(key);
     if (!handle) return null;
     try {
@@ -83,7 +83,8 @@ export class FsStorageService implements StorageService {
       const header = Buffer.alloc(headerEnd);
       const { bytesRead } = await handle.read(header, 0, headerEnd, 0);
       const { contentType, dataOffset } = decodeHeader(header.subarray(0, bytesRead), key);
-      return { body: handle.createReadStream({ start: dataOffset }), size: size - dataOffset, contentType };
+      const bounds = range ? { start: dataOffset + range.start, end: dataOffset + range.end } : { start: dataOffset };
+      return { body: handle.createReadStream(bounds), size: size - dataOffset, contentType };
     } catch (error) {
       await handle.close();
       throw error;

@@ -5,6 +5,8 @@ import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { errorMiddleware } from './http-errors.js';
 import { imageRoutes, type ImageUseCases } from './image-routes.js';
 import { jobRoutes, type JobUseCases } from './job-routes.js';
+import { eventRoutes } from './event-routes.js';
+import type { ImageEvents } from '../../ports/image-events.js';
 
 export interface HttpAppOptions {
   readonly useCases: ImageUseCases & JobUseCases;
@@ -15,6 +17,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly maxUploadBytes: number;
   readonly readinessChecks: readonly ReadinessCheck[];
+  /** Live events, streamed as Server-Sent Events. */
+  readonly events: ImageEvents;
 }
 
 /** The Koa application: the same factory serves `npm start` and the HTTP tests. */
@@ -41,7 +45,9 @@ export function createHttpApp(options: HttpAppOptions): Koa {
       });
     });
   }
-  for (const router of [imageRoutes(options.useCases, options.maxUploadBytes), jobRoutes(options.useCases, admin)]) {
+  const { useCases } = options;
+  const live = eventRoutes({ events: options.events, getImage: (id) => useCases.getImage.execute(id) });
+  for (const router of [live, imageRoutes(useCases, options.maxUploadBytes), jobRoutes(useCases, admin)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,15 +1,15 @@
 import multer from '@koa/multer';
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
 import type { DeleteImage } from '../../application/delete-image.js';
-import type { ImageFile } from '../../application/get-original.js';
 import type { GetImage } from '../../application/get-image.js';
 import type { GetOriginal } from '../../application/get-original.js';
 import type { GetThumbnail } from '../../application/get-thumbnail.js';
 import type { ListImages } from '../../application/list-images.js';
 import type { UploadImage } from '../../application/upload-image.js';
 import { HttpRequestError } from './http-errors.js';
-import { imageJson } from './image-json.js';
+import { sendFile } from './file-response.js';
+import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
+import { imageJson, renditionVersion } from './image-json.js';
 import { optionalInteger } from './query-parameters.js';
 
 export interface ImageUseCases {
@@ -21,19 +21,15 @@ export interface ImageUseCases {
   readonly listImages: ListImages;
 }
 
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 /** Room for the multipart envelope around the file (boundaries, part headers, a few small fields). */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
-/** Files are served as data, never as something a browser may run or re-interpret. */
-const FILE_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': "default-src 'none'; sandbox",
-  'Cross-Origin-Resource-Policy': 'cross-origin',
-};
 
 export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Router {
   const options = {
-    storage: multer.memoryStorage(),
+    storage: hashingMemoryStorage,
     // Browsers and fetch send UTF-8 filenames without declaring a charset (multer 2 option, not in its types yet).
     defParamCharset: 'utf8',
     limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, parts: 10 },
@@ -56,9 +52,9 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     },
     parseUpload,
     async (ctx) => {
-      const file = ctx.request.file as { buffer: Buffer; originalname: string } | undefined;
+      const file = ctx.request.file as unknown as ReceivedFile | undefined;
       if (!file) throw new HttpRequestError('FILE_REQUIRED', 'Send the image in the multipart field "file"');
-      const { image, deleteToken } = await useCases.upload.execute({ bytes: file.buffer, filename: file.originalname });
+      const { image, deleteToken } = await useCases.upload.execute({ bytes: file.buffer, filename: file.originalname, checksum: file.sha256 });
       ctx.status = 201;
       ctx.set('Location', `/api/v1/images/${image.id}`);
       ctx.set('Cache-Control', 'no-store');
@@ -78,15 +74,19 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
   });
 
   router.get('/:id/file', async (ctx) => {
-    const found = await useCases.getOriginal.execute(ctx.params.id ?? '');
-    sendFile(ctx, found, 'public, max-age=31536000, immutable');
-    ctx.attachment(found.image.props.filename, { type: 'inline' });
-    ctx.type = found.file.contentType;
+    const file = await useCases.getOriginal.execute(ctx.params.id ?? '');
+    ctx.attachment(file.image.props.filename, { type: 'inline' });
+    // The bytes behind an image id never change: cache for good.
+    await sendFile(ctx, file, IMMUTABLE);
   });
 
   router.get('/:id/thumbnail', async (ctx) => {
     const size = optionalInteger(ctx.query.size, 'size');
-    sendFile(ctx, await useCases.getThumbnail.execute(ctx.params.id ?? '', size), 'public, max-age=86400');
+    const file = await useCases.getThumbnail.execute(ctx.params.id ?? '', size);
+    // A URL naming the rendition's content (?v=, as the metadata gives it) never changes meaning;
+    // a plain one may point at a regenerated rendition later, so it is revalidated (cheaply: ETag).
+    const versioned = ctx.query.v === renditionVersion(file.sha256);
+    await sendFile(ctx, file, versioned ? IMMUTABLE : 'public, no-cache');
   });
 
   router.delete('/:id', async (ctx) => {
@@ -97,10 +97,3 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
   return router;
 }
 
-function sendFile(ctx: Context, { file }: ImageFile, cacheControl: string): void {
-  ctx.set(FILE_HEADERS);
-  ctx.set('Cache-Control', cacheControl);
-  ctx.type = file.contentType;
-  ctx.length = file.size;
-  ctx.body = file.body;
-}

@@ -1,7 +1,7 @@
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../domain/errors.js';
 import { isImageFormat, mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize } from '../../domain/thumbnail-size.js';
-import type { ImageInfo, ImageResizer, RenderedImage, RenderOptions } from '../../ports/image-resizer.js';
+import type { ImageInfo, ImageResizer, RenderOptions, RenderResult } from '../../ports/image-resizer.js';
 
 const MAGIC = 'FAKEIMG:';
 const HEADER = /^FAKEIMG:([a-z]+):(\d{1,9})x(\d{1,9})/;
@@ -12,10 +12,20 @@ export function fakeImageBytes(format: ImageFormat, width: number, height: numbe
 }
 
 /**
+ * The placeholder the {@link FakeImageResizer} gives an image of `width` × `height`: base64 of the ASCII
+ * `FAKEHASH:<width>x<height>`. Deterministic, at most 40 characters (the header allows 9 digits per
+ * edge), and distinct for distinct dimensions, like a real ThumbHash of differently shaped images.
+ */
+export function fakePlaceholder(width: number, height: number): string {
+  return Buffer.from(`FAKEHASH:${width}x${height}`, 'latin1').toString('base64');
+}
+
+/**
  * An {@link ImageResizer} for fast tests without an image library. It understands only the made-up
  * format written by {@link fakeImageBytes}: anything without the `FAKEIMG:` magic is unsupported,
  * a malformed header is invalid. Renditions are fake images of the {@link ThumbnailSize.fit}
- * dimensions, so they probe back to the size and format that were asked for.
+ * dimensions, so they probe back to the size and format that were asked for; the placeholder is
+ * {@link fakePlaceholder} of the source dimensions.
  */
 export class FakeImageResizer implements ImageResizer {
   /** @param options.maxPixels when set, render rejects larger images with ImageTooLargeError, as a real resizer does */
@@ -25,16 +35,17 @@ export class FakeImageResizer implements ImageResizer {
     return Promise.resolve().then(() => parse(bytes));
   }
 
-  render(bytes: Uint8Array, { sizes, format }: RenderOptions): Promise<RenderedImage[]> {
+  render(bytes: Uint8Array, { sizes, format }: RenderOptions): Promise<RenderResult> {
     return Promise.resolve().then(() => {
       const source = parse(bytes);
       const { maxPixels } = this.options;
       const pixels = source.width * source.height;
       if (maxPixels !== undefined && pixels > maxPixels) throw new ImageTooLargeError(pixels, maxPixels);
-      return sizes.map((size) => {
+      const renditions = sizes.map((size) => {
         const { width, height } = ThumbnailSize.of(size).fit(source);
         return { size, width, height, contentType: mediaTypeOf(format), data: fakeImageBytes(format, width, height) };
       });
+      return { renditions, placeholder: fakePlaceholder(source.width, source.height) };
     });
   }
 }

@@ -3,6 +3,7 @@ import { Image } from '../../domain/image.js';
 import { pageCursor, type PageCursor } from '../../domain/page-cursor.js';
 import type { ImagePage, ImageRepository, ListQuery } from '../../ports/image-repository.js';
 import { DuplicateImageError } from '../../domain/errors.js';
+import { KeyedMutex } from '../locking/keyed-mutex.js';
 
 /**
  * ImageRepository in a Map, for tests (the project's and library users'). Passes the same contract
@@ -10,6 +11,7 @@ import { DuplicateImageError } from '../../domain/errors.js';
  */
 export class InMemoryImageRepository implements ImageRepository {
   private readonly images = new Map<string, Image>();
+  private readonly locks = new KeyedMutex();
 
   /** Rejects with DuplicateImageError when the id is already stored. */
   async add(image: Image): Promise<void> {
@@ -31,6 +33,14 @@ export class InMemoryImageRepository implements ImageRepository {
 
   async delete(id: string): Promise<boolean> {
     return this.images.delete(id);
+  }
+
+  async findByChecksum(checksum: string): Promise<Image[]> {
+    return [...this.images.values()].filter((image) => image.props.checksum === checksum);
+  }
+
+  withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T> {
+    return this.locks.run(checksum, work);
   }
 
   async list(query: ListQuery): Promise<ImagePage> {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { StorageService, StoredObjectStream } from '../../ports/storage-service.js';
+import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 interface StoredObject {
   readonly bytes: Uint8Array;
@@ -24,11 +24,12 @@ export class InMemoryStorageService implements StorageService {
     return Promise.resolve(stored ? new Uint8Array(stored.bytes) : null);
   }
 
-  getStream(key: string): Promise<StoredObjectStream | null> {
+  getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
     const stored = this.objects.get(key);
     if (!stored) return Promise.resolve(null);
+    const bytes = range ? stored.bytes.subarray(range.start, range.end + 1) : stored.bytes;
     // A byte stream (not object mode), like a file or HTTP body, so consumers see the same shape.
-    const chunks = stored.bytes.byteLength > 0 ? [Buffer.from(stored.bytes)] : [];
+    const chunks = bytes.byteLength > 0 ? [Buffer.from(bytes)] : [];
     return Promise.resolve({
       body: Readable.from(chunks, { objectMode: false }),
       size: stored.bytes.byteLength,

@@ -6,6 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { ImageSchema } from './image-schema.js';
 import { libsqlMigrations } from './migrations/libsql/index.js';
 import { postgresqlMigrations } from './migrations/postgresql/index.js';
+import { UploadReplaySchema } from './upload-replay-schema.js';
 
 export interface DatabaseOptions {
   /**
@@ -35,7 +36,7 @@ export interface Database {
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const common = {
-    entities: [ImageSchema],
+    entities: [ImageSchema, UploadReplaySchema],
     debug: options.debug ?? false,
     // The database itself is provisioned by the operator; only its tables are ours to create.
     ensureDatabase: false,

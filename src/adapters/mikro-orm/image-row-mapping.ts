@@ -2,8 +2,7 @@ import type { ImageFormat } from '../../domain/image-format.js';
 import { Image, type ThumbnailStatus } from '../../domain/image.js';
 import type { ImageRow } from './image-schema.js';
 
-/** The columns the domain owns: everything but `checksum_sha256`, which no domain field maps to yet. */
-export type ImageColumns = Omit<ImageRow, 'checksumSha256'>;
+export type ImageColumns = ImageRow;
 
 export function toColumns(image: Image): ImageColumns {
   const { thumbnail, ...props } = image.props;
@@ -13,6 +12,7 @@ export function toColumns(image: Image): ImageColumns {
     format: props.format,
     contentType: props.contentType,
     sizeBytes: props.sizeBytes,
+    checksumSha256: props.checksum,
     width: props.width,
     height: props.height,
     originalKey: props.originalKey,
@@ -24,6 +24,7 @@ export function toColumns(image: Image): ImageColumns {
     thumbnailLastError: thumbnail.lastError,
     thumbnailNextRetryAt: thumbnail.nextRetryAt,
     renditions: [...thumbnail.renditions],
+    placeholder: thumbnail.placeholder,
     version: props.version,
   };
 }
@@ -36,6 +37,7 @@ export function toImage(row: ImageColumns): Image {
     format: row.format as ImageFormat,
     contentType: row.contentType,
     sizeBytes: row.sizeBytes,
+    checksum: row.checksumSha256,
     width: row.width,
     height: row.height,
     originalKey: row.originalKey,
@@ -48,6 +50,7 @@ export function toImage(row: ImageColumns): Image {
       attempts: row.thumbnailAttempts,
       lastError: row.thumbnailLastError,
       nextRetryAt: row.thumbnailNextRetryAt,
+      placeholder: row.placeholder,
     },
     version: row.version,
   });

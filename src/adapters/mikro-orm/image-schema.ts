@@ -12,8 +12,7 @@ export interface ImageRow {
   height: number;
   originalKey: string;
   deleteTokenHash: string;
-  /** Filled by a later upload flow (deduplication by content); null until then. */
-  checksumSha256: string | null;
+  checksumSha256: string;
   createdAt: Date;
   updatedAt: Date;
   thumbnailStatus: string;
@@ -21,6 +20,7 @@ export interface ImageRow {
   thumbnailLastError: string | null;
   thumbnailNextRetryAt: Date | null;
   renditions: Rendition[];
+  placeholder: string | null;
   version: number;
 }
 
@@ -41,7 +41,7 @@ export const ImageSchema = new EntitySchema<ImageRow>({
     height: { type: 'integer' },
     originalKey: { type: 'string', length: 255 },
     deleteTokenHash: { type: 'string', length: 64 },
-    checksumSha256: { type: 'string', length: 64, nullable: true, index: 'images_checksum_sha256_index' },
+    checksumSha256: { type: 'string', length: 64, index: 'images_checksum_sha256_index' },
     createdAt: { type: 'datetime', length: 3 },
     updatedAt: { type: 'datetime', length: 3 },
     thumbnailStatus: { type: 'string', length: 16 },
@@ -49,6 +49,7 @@ export const ImageSchema = new EntitySchema<ImageRow>({
     thumbnailLastError: { type: 'text', nullable: true },
     thumbnailNextRetryAt: { type: 'datetime', length: 3, nullable: true },
     renditions: { type: 'json' },
+    placeholder: { type: 'string', length: 64, nullable: true },
     version: { type: 'integer' },
   },
   indexes: [

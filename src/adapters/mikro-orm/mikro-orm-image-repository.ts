@@ -5,6 +5,7 @@ import type { ImagePage, ImageRepository, ListQuery } from '../../ports/image-re
 import { DuplicateImageError } from '../../domain/errors.js';
 import { ImageSchema, type ImageRow } from './image-schema.js';
 import { toColumns, toImage } from './image-row-mapping.js';
+import { KeyedMutex } from '../locking/keyed-mutex.js';
 
 /**
  * ImageRepository on MikroORM, for PostgreSQL and libsql alike. Every call runs on its own forked
@@ -14,12 +15,14 @@ import { toColumns, toImage } from './image-row-mapping.js';
  * `orm` must have been opened with ImageSchema registered (see `openDatabase`).
  */
 export class MikroOrmImageRepository implements ImageRepository {
+  private readonly locks = new KeyedMutex();
+
   constructor(private readonly orm: MikroORM) {}
 
   /** Rejects with DuplicateImageError when the id is already stored. */
   async add(image: Image): Promise<void> {
     try {
-      await this.em().insert(ImageSchema, { ...toColumns(image), checksumSha256: null });
+      await this.em().insert(ImageSchema, toColumns(image));
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw new DuplicateImageError(image.id, { cause: error });
       throw error;
@@ -32,7 +35,6 @@ export class MikroOrmImageRepository implements ImageRepository {
   }
 
   async update(image: Image): Promise<Image | null> {
-    // checksum_sha256 is left out of the SET list: no domain field owns it yet.
     const { id, version, ...columns } = toColumns(image);
     const affected = await this.em().nativeUpdate(ImageSchema, { id, version }, { ...columns, version: version + 1 });
     return affected === 0 ? null : Image.restore({ ...image.props, version: version + 1 });
@@ -59,6 +61,29 @@ export class MikroOrmImageRepository implements ImageRepository {
     const nextCursor =
       rows.length > query.limit && last ? pageCursor.encode({ createdAt: last.props.createdAt, id: last.id }) : null;
     return { items, nextCursor };
+  }
+
+  async findByChecksum(checksum: string): Promise<Image[]> {
+    const rows = await this.em().find(ImageSchema, { checksumSha256: checksum }, { disableIdentityMap: true });
+    return rows.map(toImage);
+  }
+
+  /**
+   * In-process first (one waiter per checksum holds a connection), then, on PostgreSQL, a transaction-
+   * scoped advisory lock that serialises processes. An embedded libsql file belongs to one process.
+   */
+  withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T> {
+    return this.locks.run(checksum, async () => {
+      if (!this.isPostgres()) return work();
+      return this.em().transactional(async (em) => {
+        await em.getConnection().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`imagehost:${checksum}`], 'get');
+        return work();
+      });
+    });
+  }
+
+  private isPostgres(): boolean {
+    return this.orm.config.get('clientUrl')?.startsWith('postgres') ?? false;
   }
 
   private em() {

@@ -2,7 +2,7 @@ import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { Client } from 'minio';
-import type { StorageService, StoredObjectStream } from '../../ports/storage-service.js';
+import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 export interface MinioStorageOptions {
   /** Server URL, e.g. `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`. No path. */
@@ -87,10 +87,12 @@ export class MinioStorageService implements StorageService {
     }
   }
 
-  async getStream(key: string): Promise<StoredObjectStream | null> {
+  async getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
     let body: Readable;
     try {
-      body = await this.client.getObject(this.bucket, key);
+      body = range
+        ? await this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1)
+        : await this.client.getObject(this.bucket, key);
     } catch (error) {
       if (isMissing(error)) return null;
       throw this.failure('getStream', key, error);
@@ -98,7 +100,8 @@ export class MinioStorageService implements StorageService {
     // The GET response's own headers describe exactly these bytes, where a separate HEAD could see another
     // version; statObject is only the fallback should the client ever stop handing back the response.
     const headers = body instanceof IncomingMessage ? body.headers : {};
-    const length = headers['content-length'];
+    // A ranged answer gives the whole size after the slash of Content-Range ("bytes 0-99/1234").
+    const length = range ? headers['content-range']?.split('/')[1] : headers['content-length'];
     const contentType = headers['content-type'];
     if (length !== undefined && contentType !== undefined) return { body, size: Number(length), contentType };
     try {

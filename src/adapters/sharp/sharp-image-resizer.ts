@@ -1,9 +1,17 @@
 import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type FailOnOptions, type Sharp } from 'sharp';
+import { rgbaToThumbHash } from 'thumbhash';
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../domain/errors.js';
 import { mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize, type Dimensions } from '../../domain/thumbnail-size.js';
-import type { ImageInfo, ImageResizer, RenderedImage, RenderOptions, RenditionFormat } from '../../ports/image-resizer.js';
+import type {
+  ImageInfo,
+  ImageResizer,
+  RenderedImage,
+  RenderOptions,
+  RenderResult,
+  RenditionFormat,
+} from '../../ports/image-resizer.js';
 
 export interface SharpImageResizerOptions {
   /** Largest width × height `render` decodes; above it, render rejects with ImageTooLargeError. */
@@ -29,6 +37,9 @@ const ACCEPTED = new Map<string, ImageFormat>([
  */
 const FAIL_ON: FailOnOptions = 'error';
 
+/** ThumbHash reads at most 100 × 100 pixels. */
+const PLACEHOLDER_BOX = ThumbnailSize.of(100);
+
 const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sharp> = {
   jpeg: (pipeline, quality) => pipeline.jpeg({ quality, progressive: true, mozjpeg: false }),
   webp: (pipeline, quality) => pipeline.webp({ quality }),
@@ -41,8 +52,9 @@ const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sh
  * only the header: it never decodes pixels and never rejects on pixel count, so a tiny file declaring
  * 30000 × 30000 probes in milliseconds. `render` rejects images above `maxPixels` with
  * ImageTooLargeError before decoding, decodes the first frame/page once (EXIF orientation applied,
- * alpha flattened on white, sRGB), then derives every size from that decode. Sizes follow
- * {@link ThumbnailSize.fit} exactly, computed from the original dimensions. Outputs carry no metadata.
+ * alpha flattened on white, sRGB) into raw pixels at the largest size asked (at least the 100-px
+ * placeholder box), then derives every size and the ThumbHash placeholder from those pixels. Sizes
+ * follow {@link ThumbnailSize.fit} exactly, computed from the original dimensions. Outputs carry no metadata.
  */
 export class SharpImageResizer implements ImageResizer {
   private readonly maxPixels: number;
@@ -71,13 +83,13 @@ export class SharpImageResizer implements ImageResizer {
     return { format, width, height };
   }
 
-  async render(bytes: Uint8Array, { sizes, format, quality }: RenderOptions): Promise<RenderedImage[]> {
+  async render(bytes: Uint8Array, { sizes, format, quality }: RenderOptions): Promise<RenderResult> {
     const source = await this.probe(bytes);
     const pixels = source.width * source.height;
     if (pixels > this.maxPixels) throw new ImageTooLargeError(pixels, this.maxPixels);
     const targets = sizes.map((size) => ({ size, ...ThumbnailSize.of(size).fit(source) }));
-    if (targets.length === 0) return [];
-    const largest = targets.reduce((a, b) => (b.size > a.size ? b : a));
+    // The decode stops at the largest size asked, or the placeholder's box when that is larger (or nothing is asked).
+    const base = [...targets, PLACEHOLDER_BOX.fit(source)].reduce((a, b) => (b.width + b.height > a.width + a.height ? b : a));
 
     const encode = async (input: Sharp, target: Dimensions & { size: number }): Promise<RenderedImage> => {
       const pipeline = ENCODERS[format](this.limited(resized(input, target)), quality);
@@ -85,13 +97,23 @@ export class SharpImageResizer implements ImageResizer {
       return { size: target.size, width: info.width, height: info.height, contentType: mediaTypeOf(format), data };
     };
     return translate(async () => {
-      if (targets.length === 1) return [await encode(this.decode(bytes), largest)];
-      // Every size is derived from the largest one's pixels: one decode, and fit() of the original
-      // dimensions keeps each size identical to a direct resize of the original.
-      const { data, info } = await resized(this.decode(bytes), largest).raw().toBuffer({ resolveWithObject: true });
+      // Always through raw pixels, even for one size: the placeholder needs pixels too, and a second
+      // pipeline on `bytes` would decode the original again. Sizes are derived from the base with
+      // fit() of the original dimensions, which keeps each identical to a direct resize of the original.
+      const { data, info } = await resized(this.decode(bytes), base).raw().toBuffer({ resolveWithObject: true });
       const raw = { width: info.width, height: info.height, channels: info.channels };
-      return Promise.all(targets.map((target) => encode(sharp(data, { raw }), target)));
+      const [renditions, placeholder] = await Promise.all([
+        Promise.all(targets.map((target) => encode(sharp(data, { raw }), target))),
+        this.thumbHash(sharp(data, { raw }), PLACEHOLDER_BOX.fit(raw)),
+      ]);
+      return { renditions, placeholder };
     });
+  }
+
+  /** ThumbHash of the (already opaque) decoded pixels, base64. */
+  private async thumbHash(input: Sharp, box: Dimensions): Promise<string> {
+    const { data, info } = await this.limited(resized(input, box)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
   }
 
   private decode(bytes: Uint8Array): Sharp {

@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { GenerateThumbnails } from '../src/application/generate-thumbnails.js';
+import { UploadImage } from '../src/application/upload-image.js';
+import { createPinoLogger } from '../src/adapters/pino/pino-logger.js';
+import { loadConfig } from '../src/config.js';
+import { createImagehost } from '../src/imagehost.js';
+import { ImageRepository } from '../src/ports/image-repository.js';
+import type { CorpusImage } from './corpus.js';
+import { rawSharpRender } from './raw-sharp.js';
+import { distribution, now, pool, type Distribution } from './stats.js';
+import { uniqueBytes } from './unique-bytes.js';
+
+/** Measure 1: renditions/s through GenerateThumbnails (fs + libsql + sharp) against raw sharp on the same bytes. */
+export interface PipelineResult {
+  readonly concurrency: number;
+  readonly rounds: number;
+  readonly imagehost: Throughput & { readonly failed: number; readonly jobMs: Distribution };
+  readonly rawSharp: Throughput;
+  readonly ratio: number;
+}
+
+interface Throughput {
+  readonly images: number;
+  readonly renditions: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+}
+
+export interface PipelineOptions {
+  readonly rounds: number;
+  readonly sizes: readonly number[];
+  readonly log: (line: string) => void;
+}
+
+/** Tuning settings taken from the caller's environment, as the service would take them. */
+export function tunables(): Record<string, string | undefined> {
+  const { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY } = process.env;
+  return { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
+}
+
+export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
+  const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
+  // The composition root itself, with the scheduler never started: jobs are run here, by hand, and timed.
+  const host = await createImagehost(config, createPinoLogger('silent'));
+  try {
+    const uploadImage = host.container.get(UploadImage);
+    const generate = host.container.get(GenerateThumbnails);
+    const repository = host.container.get<ImageRepository>(ImageRepository);
+    const concurrency = config.WORKER_CONCURRENCY;
+    const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
+
+    /** Uploads the corpus (untimed), each image with bytes of its own so nothing is deduplicated. */
+    const prepare = (images: readonly CorpusImage[]) =>
+      pool(images, 4, async (image) => {
+        const data = uniqueBytes(image.data);
+        const { image: stored } = await uploadImage.execute({ bytes: data, filename: image.name });
+        return { id: stored.id, data };
+      });
+    const runImagehost = async (items: { id: string }[]) => {
+      const jobMs: number[] = [];
+      const started = now();
+      await pool(items, concurrency, async ({ id }) => {
+        const t = now();
+        await generate.execute(id, { jobId: `bench:${id}`, attempt: 1, maxAttempts: 1, retryDelayMs: null }).catch(() => undefined);
+        jobMs.push(now() - t);
+      });
+      const seconds = (now() - started) / 1000;
+      const stored = await Promise.all(items.map(({ id }) => repository.findById(id)));
+      const ready = stored.filter((image) => image?.thumbnail.status === 'ready');
+      const renditions = ready.reduce((n, image) => n + (image?.thumbnail.renditions.length ?? 0), 0);
+      return { seconds, renditions, images: ready.length, failed: items.length - ready.length, jobMs };
+    };
+    const runRaw = async (items: { data: Uint8Array }[]) => {
+      const started = now();
+      const counts = await pool(items, concurrency, ({ data }) => rawSharpRender(data, raw));
+      return { seconds: (now() - started) / 1000, renditions: counts.reduce((a, b) => a + b, 0), images: counts.length };
+    };
+
+    // Warm-up (untimed): code paths, libvips caches, the database file.
+    const warm = await prepare(corpus.slice(0, 4));
+    await runImagehost(warm);
+    await runRaw(warm);
+
+    const totals = { ih: { seconds: 0, renditions: 0, images: 0, failed: 0 }, raw: { seconds: 0, renditions: 0, images: 0 } };
+    const jobMs: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const items = await prepare(corpus);
+      // Alternate which side goes first, so a drift in machine speed hits both alike.
+      const order = round % 2 === 0 ? (['raw', 'ih'] as const) : (['ih', 'raw'] as const);
+      for (const side of order) {
+        if (side === 'raw') {
+          const r = await runRaw(items);
+          totals.raw.seconds += r.seconds;
+          totals.raw.renditions += r.renditions;
+          totals.raw.images += r.images;
+        } else {
+          const r = await runImagehost(items);
+          totals.ih.seconds += r.seconds;
+          totals.ih.renditions += r.renditions;
+          totals.ih.images += r.images;
+          totals.ih.failed += r.failed;
+          jobMs.push(...r.jobMs);
+        }
+      }
+      log(`  pipeline round ${round + 1}/${rounds}: imagehost ${rate(totals.ih)} renditions/s, raw sharp ${rate(totals.raw)} (running totals)`);
+    }
+    const imagehost = { ...totals.ih, perSecond: totals.ih.renditions / totals.ih.seconds, jobMs: distribution(jobMs) };
+    const rawSharp = { ...totals.raw, perSecond: totals.raw.renditions / totals.raw.seconds };
+    return { concurrency, rounds, imagehost, rawSharp, ratio: imagehost.perSecond / rawSharp.perSecond };
+  } finally {
+    await host.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function rate(t: { renditions: number; seconds: number }): string {
+  return (t.renditions / t.seconds).toFixed(1);
+}

@@ -1,0 +1,40 @@
+import sharp, { type Sharp } from 'sharp';
+
+/**
+ * The yardstick for the thumbnail pipeline: sharp alone doing the same pixel work as imagehost's
+ * resizer, with nothing around it (no sniffing, no probe, no storage, no database): one decode with
+ * EXIF orientation applied, alpha flattened on white, sRGB; the largest box first, every smaller
+ * size derived from its pixels; each encoded with the same format and quality.
+ */
+export interface RawOptions {
+  readonly sizes: readonly number[];
+  readonly format: 'jpeg' | 'webp' | 'avif';
+  readonly quality: number;
+}
+
+export async function rawSharpRender(bytes: Uint8Array, { sizes, format, quality }: RawOptions): Promise<number> {
+  const largest = Math.max(...sizes);
+  const decoded = sharp(bytes, { failOn: 'error', sequentialRead: true, pages: 1, page: 0, limitInputPixels: 100_000_000 })
+    .autoOrient()
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb');
+  if (sizes.length === 1) {
+    await encode(box(decoded, largest), format, quality).toBuffer();
+    return 1;
+  }
+  const { data, info } = await box(decoded, largest).raw().toBuffer({ resolveWithObject: true });
+  const raw = { width: info.width, height: info.height, channels: info.channels };
+  const outputs = await Promise.all(sizes.map((size) => encode(box(sharp(data, { raw }), size), format, quality).toBuffer()));
+  return outputs.length;
+}
+
+function box(pipeline: Sharp, size: number): Sharp {
+  return pipeline.resize(size, size, { fit: 'inside', withoutEnlargement: true });
+}
+
+/** The same encoder settings as the SharpImageResizer adapter. */
+function encode(pipeline: Sharp, format: RawOptions['format'], quality: number): Sharp {
+  if (format === 'webp') return pipeline.webp({ quality });
+  if (format === 'avif') return pipeline.avif({ quality, effort: 2 });
+  return pipeline.jpeg({ quality, progressive: true, mozjpeg: false });
+}

@@ -1,0 +1,82 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chartSvg } from './chart.js';
+import { buildRows, targetText, type Results, type Row } from './rows.js';
+import { fmt } from './stats.js';
+
+export interface RunInfo {
+  readonly startedAt: string;
+  readonly mode: 'full' | 'quick';
+  readonly seconds: number;
+  readonly sectionSeconds: Record<string, number>;
+  readonly environment: Record<string, string | number>;
+  readonly corpus: { readonly images: number; readonly photographs: number; readonly bytes: number; readonly names: string[] };
+  readonly notes: string[];
+}
+
+const HEAD = ['measure', 'figure', 'yardstick', 'ratio', 'target', 'pass/miss'];
+
+function cells(r: Row): string[] {
+  return [r.measure, r.figure, r.yardstick, r.ratio === null ? '' : fmt(r.ratio, 2), targetText(r.target), r.verdict];
+}
+
+/** The table as fixed-width text, for the terminal. */
+export function tableText(rows: readonly Row[]): string {
+  const all = [HEAD, ...rows.map(cells)];
+  const widths = HEAD.map((_, i) => Math.max(...all.map((line) => [...(line[i] ?? '')].length)));
+  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length)).join(' | ');
+  return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map((r) => line(cells(r)))].join('\n');
+}
+
+function markdown(rows: readonly Row[], info: RunInfo, results: Results): string {
+  const md = [
+    `# imagehost bench — ${info.mode} run, ${info.startedAt}`,
+    '',
+    `Every ratio compares two figures measured in the same run on the same machine, so it holds on a noisy machine where absolute figures do not. Took ${fmt(info.seconds, 0)} s.`,
+    '',
+    '![bench results](latest.svg)',
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+    '',
+    '## Environment',
+    '',
+    ...Object.entries(info.environment).map(([k, v]) => `- ${k}: ${v}`),
+    `- corpus: ${info.corpus.images} images (${info.corpus.photographs} photographs from Debian's wallpaper packages), ${fmt(info.corpus.bytes / 1048576)} MiB`,
+    '',
+    '## Section durations',
+    '',
+    ...Object.entries(info.sectionSeconds).map(([k, v]) => `- ${k}: ${fmt(v, 0)} s`),
+  ];
+  const l = results.latency;
+  if (l) {
+    md.push('', '## Memory per round (MiB)', '', '| server | idle | round | sampled peak | VmHWM | after | cores used |', '|---|---|---|---|---|---|---|');
+    for (const side of [l.on, l.off]) {
+      side.rounds.forEach((r, i) => md.push(`| ${side.label} | ${fmt(side.idleRssMiB, 0)} | ${i + 1} | ${fmt(r.sampledPeakMiB, 0)} | ${fmt(r.peakSinceStartMiB, 0)} | ${fmt(r.afterMiB, 0)} | ${fmt(r.coresUsed, 2)} |`));
+    }
+  }
+  if (results.scale) {
+    md.push('', '## BullMQ runs', '', '| workers | WORKER_CONCURRENCY | jobs ready | seconds | renditions/s | cores used |', '|---|---|---|---|---|---|');
+    for (const r of results.scale.runs) md.push(`| ${r.workers} | ${r.concurrency} | ${r.ready}/${r.jobs} | ${fmt(r.seconds, 2)} | ${fmt(r.perSecond)} | ${fmt(r.coresUsed, 2)} |`);
+  }
+  if (info.notes.length) md.push('', '## Notes', '', ...info.notes.map((n) => `- ${n}`));
+  return `${md.join('\n')}\n`;
+}
+
+/** Writes <name>.json, <name>.md and <name>.svg into `dir` (each written whole, then renamed into place). */
+export async function writeReports(dir: string, name: string, results: Results, info: RunInfo): Promise<Row[]> {
+  const rows = buildRows(results);
+  await mkdir(dir, { recursive: true });
+  const files: [string, string][] = [
+    [`${name}.json`, `${JSON.stringify({ ...info, rows, results }, null, 2)}\n`],
+    [`${name}.md`, markdown(rows, info, results).replace('(latest.svg)', `(${name}.svg)`)],
+    [`${name}.svg`, chartSvg(rows, `imagehost bench (${info.mode}, ${info.startedAt.slice(0, 10)}): how close to the limit`)],
+  ];
+  for (const [file, text] of files) {
+    const target = path.join(dir, file);
+    await writeFile(`${target}.tmp`, text);
+    await rename(`${target}.tmp`, target);
+  }
+  return rows;
+}

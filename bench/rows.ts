@@ -1,0 +1,69 @@
+import type { LatencyResult, ServerFigures } from './latency.js';
+import type { PipelineResult } from './pipeline.js';
+import type { ResizerResult } from './resizer.js';
+import type { ScaleResult } from './scale.js';
+import { fmt } from './stats.js';
+
+/** One line of the results table: a figure, its yardstick measured in the same run, their ratio, the target. */
+export interface Row {
+  readonly measure: string;
+  readonly figure: string;
+  readonly yardstick: string;
+  readonly ratio: number | null;
+  readonly target: { readonly op: '>=' | '<='; readonly value: number } | null;
+  readonly verdict: 'pass' | 'miss' | 'info' | 'error';
+}
+
+export interface Results {
+  pipeline?: PipelineResult;
+  resizer?: ResizerResult;
+  latency?: LatencyResult;
+  scale?: ScaleResult;
+  errors: Record<string, string>;
+}
+
+function row(measure: string, figure: string, yardstick: string, ratio: number, target?: Row['target']): Row {
+  const verdict = !target ? 'info' : !Number.isFinite(ratio) ? 'error' : (target.op === '>=' ? ratio >= target.value : ratio <= target.value) ? 'pass' : 'miss';
+  return { measure, figure, yardstick, ratio, target: target ?? null, verdict };
+}
+
+const failed = (measure: string, error: string): Row => ({ measure, figure: `error: ${error.split('\n')[0]?.slice(0, 60)}`, yardstick: '', ratio: null, target: null, verdict: 'error' });
+
+export function buildRows(results: Results): Row[] {
+  const rows: Row[] = [];
+  const { pipeline: p, resizer: z, latency: l, scale: s, errors } = results;
+  if (p) {
+    rows.push(row('1 pipeline throughput (GenerateThumbnails)', `${fmt(p.imagehost.perSecond)} renditions/s`, `raw sharp ${fmt(p.rawSharp.perSecond)}/s`, p.ratio, { op: '>=', value: 0.85 }));
+  } else if (errors.pipeline) rows.push(failed('1 pipeline throughput', errors.pipeline));
+  if (z) {
+    rows.push(row('2 render 150,300,600 from one decode', `${fmt(z.allSizes)} ms/image`, `[300] alone ${fmt(z.single)} ms`, z.ratioAll, { op: '<=', value: 1.5 }));
+    rows.push(row('2 three single-size renders (contrast)', `${fmt(z.threeSeparate)} ms/image`, `[300] alone ${fmt(z.single)} ms`, z.ratioSeparate));
+  } else if (errors.resizer) rows.push(failed('2 one decode vs one size', errors.resizer));
+  if (l) {
+    const { on, off } = l;
+    rows.push(row('3 upload p50, thumbnails on ÷ off', `${fmt(on.latencyMs.p50)} ms`, `off ${fmt(off.latencyMs.p50)} ms`, on.latencyMs.p50 / off.latencyMs.p50));
+    rows.push(row('3 upload p95, thumbnails on ÷ off', `${fmt(on.latencyMs.p95)} ms`, `off ${fmt(off.latencyMs.p95)} ms`, on.latencyMs.p95 / off.latencyMs.p95, { op: '<=', value: 1.3 }));
+    rows.push(row('3 upload p99, thumbnails on ÷ off', `${fmt(on.latencyMs.p99)} ms`, `off ${fmt(off.latencyMs.p99)} ms`, on.latencyMs.p99 / off.latencyMs.p99));
+    const job = p?.imagehost.jobMs;
+    rows.push(row('4 answer → thumbnail_ready p50', `${fmt(on.readyMs.p50, 0)} ms`, job ? `one job ${fmt(job.p50, 0)} ms` : 'n/a', job ? on.readyMs.p50 / job.p50 : Number.NaN));
+    rows.push(row('4 answer → thumbnail_ready p95', `${fmt(on.readyMs.p95, 0)} ms`, job ? `one job ${fmt(job.p95, 0)} ms` : 'n/a', job ? on.readyMs.p95 / job.p95 : Number.NaN));
+    rows.push(row('4 uploads/s sustained, on ÷ off', `${fmt(on.uploadsPerSecond)}/s`, `off ${fmt(off.uploadsPerSecond)}/s`, on.uploadsPerSecond / off.uploadsPerSecond));
+    rows.push(row('4 thumbnail jobs/s ÷ uploads/s (on)', `${fmt(on.thumbnailsPerSecond)} jobs/s`, `uploads ${fmt(on.uploadsPerSecond)}/s`, on.thumbnailsPerSecond / on.uploadsPerSecond));
+    const peak = (f: ServerFigures) => Math.max(...f.rounds.map((r) => r.peakSinceStartMiB));
+    rows.push(row('5 peak RSS under load (VmHWM), on ÷ off', `${fmt(peak(on), 0)} MiB`, `off ${fmt(peak(off), 0)} MiB`, peak(on) / peak(off)));
+    const first = on.rounds[0]?.afterMiB ?? Number.NaN;
+    const last = on.rounds.at(-1)?.afterMiB ?? Number.NaN;
+    rows.push(row(`5 RSS after round ${on.rounds.length} ÷ round 1 (on)`, `${fmt(last, 0)} MiB`, `round 1 ${fmt(first, 0)} MiB`, last / first, { op: '<=', value: 1.1 }));
+    rows.push(row('5 RSS after load ÷ idle before (on)', `${fmt(last, 0)} MiB`, `idle ${fmt(on.idleRssMiB, 0)} MiB`, last / on.idleRssMiB));
+  } else if (errors.latency) rows.push(failed('3-5 upload latency and memory', errors.latency));
+  if (s) {
+    for (const pair of s.pairs) {
+      rows.push(row(`6 BullMQ 2 workers ÷ 1, WORKER_CONCURRENCY=${pair.concurrency}`, `${fmt(pair.two)} renditions/s`, `1 worker ${fmt(pair.one)}/s`, pair.ratio, { op: '>=', value: 1.6 }));
+    }
+  } else if (errors.scale) rows.push(failed('6 BullMQ 2 workers ÷ 1', errors.scale));
+  return rows;
+}
+
+export function targetText(target: Row['target']): string {
+  return target ? `${target.op === '>=' ? '≥' : '≤'} ${target.value}` : '—';
+}

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { CorpusImage } from './corpus.js';
+import { uploadLoad } from './load.js';
+import { openQueue, type BenchQueue } from './redis-queue.js';
+import { scratchPostgres } from './scratch-postgres.js';
+import { processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
+import { now, pool, waitUntil } from './stats.js';
+
+/**
+ * Measure 6: thumbnail throughput of BullMQ worker processes, 2 against 1. The API and every worker
+ * are separate `node dist/src/main.js` processes sharing a scratch PostgreSQL database, a DATA_DIR
+ * (STORAGE=fs) and a queue name of their own in the local Redis. Each run: workers start and connect
+ * while the queue is paused, a batch is uploaded, and the clock runs from resume to the last job.
+ */
+export interface ScaleRun {
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly jobs: number;
+  readonly ready: number;
+  readonly renditions: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  /** CPU seconds of all workers ÷ wall seconds. */
+  readonly coresUsed: number;
+}
+
+export interface ScalePair {
+  readonly concurrency: number;
+  readonly one: number;
+  readonly two: number;
+  readonly ratio: number;
+  readonly coresOne: number;
+  readonly coresTwo: number;
+}
+
+export interface ScaleResult {
+  readonly jobsPerRun: number;
+  readonly runs: ScaleRun[];
+  readonly pairs: ScalePair[];
+}
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const RUN_SECONDS = 180;
+
+export async function measureScale(
+  corpus: readonly CorpusImage[],
+  options: { jobsPerRun: number; concurrencies: readonly number[]; order: readonly number[]; sizes: readonly number[]; log: (line: string) => void },
+): Promise<ScaleResult> {
+  const database = await scratchPostgres();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-scale-'));
+  const queueName = `imagehost-bench-scale-${randomBytes(6).toString('hex')}`;
+  const queue = openQueue(REDIS_URL, queueName);
+  const env = { DATA_DIR: dataDir, DATABASE_URL: database.url, STORAGE: 'fs', QUEUE: 'bullmq', REDIS_URL, QUEUE_NAME: queueName, THUMBNAIL_SIZES: options.sizes.join(',') };
+  let api: ServiceProcess | undefined;
+  try {
+    api = await startService('api, bullmq', 'serve', env);
+    const runs: ScaleRun[] = [];
+    for (const concurrency of options.concurrencies) {
+      for (const workers of options.order) {
+        const run = await oneRun(api, queue, corpus, { ...env, MIGRATE_ON_START: 'false', WORKER_CONCURRENCY: String(concurrency) }, workers, options.jobsPerRun);
+        runs.push({ ...run, concurrency });
+        options.log(
+          `  ${workers} worker(s) × WORKER_CONCURRENCY=${concurrency}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
+            `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)}`,
+        );
+      }
+    }
+    const pairs = options.concurrencies.map((concurrency) => {
+      const rate = (workers: number) => {
+        const matching = runs.filter((r) => r.concurrency === concurrency && r.workers === workers);
+        const seconds = matching.reduce((a, r) => a + r.seconds, 0);
+        const cpu = matching.reduce((a, r) => a + r.coresUsed * r.seconds, 0);
+        return { perSecond: matching.reduce((a, r) => a + r.renditions, 0) / seconds, cores: cpu / seconds };
+      };
+      const one = rate(1);
+      const two = rate(2);
+      return { concurrency, one: one.perSecond, two: two.perSecond, ratio: two.perSecond / one.perSecond, coresOne: one.cores, coresTwo: two.cores };
+    });
+    return { jobsPerRun: options.jobsPerRun, runs, pairs };
+  } finally {
+    await api?.stop();
+    await queue.drop().catch(() => undefined);
+    await database.drop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function oneRun(
+  api: ServiceProcess,
+  queue: BenchQueue,
+  corpus: readonly CorpusImage[],
+  env: Record<string, string>,
+  count: number,
+  jobs: number,
+): Promise<Omit<ScaleRun, 'concurrency'>> {
+  await queue.pause();
+  const workers: ServiceProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) workers.push(await startService(`worker ${i + 1}`, 'worker', env));
+    const load = await uploadLoad(api.baseUrl, corpus, jobs, 8, 120);
+    const ids = load.samples.flatMap((s) => (s.id ? [s.id] : []));
+    const cpuBefore = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
+    const started = now();
+    await queue.resume();
+    const done = await waitUntil(async () => (await queue.unfinished()) === 0, RUN_SECONDS * 1000, 20);
+    const seconds = (now() - started) / 1000;
+    if (!done) throw new Error(`${count} worker(s) had not finished ${ids.length} jobs after ${RUN_SECONDS} s`);
+    const cpuAfter = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
+    if (process.env.BENCH_DEBUG) console.log("per-worker cpu s", cpuAfter.map((c, i) => (c - (cpuBefore[i] ?? 0)).toFixed(2)).join(" "), "wall", seconds.toFixed(2));
+    const coresUsed = cpuAfter.reduce((a, c, i) => a + c - (cpuBefore[i] ?? 0), 0) / seconds;
+    const states = await pool(ids, 8, async (id) => {
+      const body = JSON.parse((await request(`${api.baseUrl}/api/v1/images/${id}`)).body) as { thumbnail_status?: string; renditions?: unknown[] };
+      return body.thumbnail_status === 'ready' ? (body.renditions?.length ?? 0) : -1;
+    });
+    const ready = states.filter((n) => n >= 0);
+    const renditions = ready.reduce((a, b) => a + b, 0);
+    return { workers: count, jobs: ids.length, ready: ready.length, renditions, seconds, perSecond: renditions / seconds, coresUsed };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
