@@ -58,8 +58,12 @@ export function buildRows(results: Results): Row[] {
   } else if (errors.latency) rows.push(failed('3-5 upload latency and memory', errors.latency));
   if (s) {
     for (const pair of s.pairs) {
-      rows.push(row(`6 BullMQ 2 workers ÷ 1, WORKER_CONCURRENCY=${pair.concurrency}`, `${fmt(pair.two)} renditions/s`, `1 worker ${fmt(pair.one)}/s`, pair.ratio, { op: '>=', value: 1.6 }));
+      const figure = `${fmt(pair.two)} renditions/s (${fmt(pair.coresTwo, 2)} cores)`;
+      const yardstick = `1 worker ${fmt(pair.one)}/s (${fmt(pair.coresOne, 2)} cores)`;
+      rows.push(row(`6 BullMQ 2 workers ÷ 1, WORKER_CONCURRENCY=${pair.concurrency}`, figure, yardstick, pair.ratio, { op: '>=', value: 1.6 }));
     }
+    const { before, after, ratio } = s.ceiling;
+    rows.push(row('6 machine ceiling: raw sharp 2 at once ÷ 1', `${fmt(ratio, 2)}×`, `before ${fmt(before, 2)}, after ${fmt(after, 2)}`, ratio));
   } else if (errors.scale) rows.push(failed('6 BullMQ 2 workers ÷ 1', errors.scale));
   return rows;
 }

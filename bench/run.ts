@@ -35,8 +35,8 @@ const only = new Set((args.only?.split(',') ?? SECTIONS).filter((s): s is Sectio
 /** Sections are skipped once this much time has gone, so the run stays within its budget (10 min, 2 min quick). */
 const BUDGET_SECONDS = quick ? 105 : 540;
 const plan = quick
-  ? { pipelineRounds: 1, resizerRounds: 1, latencyRounds: 3, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2] }
-  : { pipelineRounds: 3, resizerRounds: 2, latencyRounds: 3, uploadsPerRound: 168, scaleJobs: 84, scaleOrder: [1, 2, 2, 1] };
+  ? { pipelineRounds: 2, resizerRounds: 1, latencyRounds: 3, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2] }
+  : { pipelineRounds: 6, resizerRounds: 2, latencyRounds: 3, uploadsPerRound: 168, scaleJobs: 84, scaleOrder: [1, 2, 2, 1] };
 
 const log = (line: string) => console.log(line);
 const started = now();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
 import { uploadLoad } from './load.js';
+import { parallelCeiling } from './raw-sharp.js';
 import { openQueue, type BenchQueue } from './redis-queue.js';
 import { scratchPostgres } from './scratch-postgres.js';
 import { processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
@@ -38,6 +39,8 @@ export interface ScalePair {
 
 export interface ScaleResult {
   readonly jobsPerRun: number;
+  /** Raw sharp two at a time ÷ one at a time, measured before and after the runs: what the machine allowed. */
+  readonly ceiling: { readonly before: number; readonly after: number; readonly ratio: number };
   readonly runs: ScaleRun[];
   readonly pairs: ScalePair[];
 }
@@ -49,6 +52,10 @@ export async function measureScale(
   corpus: readonly CorpusImage[],
   options: { jobsPerRun: number; concurrencies: readonly number[]; order: readonly number[]; sizes: readonly number[]; log: (line: string) => void },
 ): Promise<ScaleResult> {
+  const rawOptions = { sizes: options.sizes, format: 'jpeg' as const, quality: 85 };
+  const ceiling = () => parallelCeiling(corpus.map((c) => c.data), rawOptions, 2).then((c) => c.ratio);
+  const before = await ceiling();
+  options.log(`  ceiling before: raw sharp 2 at a time ÷ 1 at a time = ${before.toFixed(2)}`);
   const database = await scratchPostgres();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-scale-'));
   const queueName = `imagehost-bench-scale-${randomBytes(6).toString('hex')}`;
@@ -79,7 +86,9 @@ export async function measureScale(
       const two = rate(2);
       return { concurrency, one: one.perSecond, two: two.perSecond, ratio: two.perSecond / one.perSecond, coresOne: one.cores, coresTwo: two.cores };
     });
-    return { jobsPerRun: options.jobsPerRun, runs, pairs };
+    const after = await ceiling();
+    options.log(`  ceiling after: ${after.toFixed(2)}`);
+    return { jobsPerRun: options.jobsPerRun, ceiling: { before, after, ratio: (before + after) / 2 }, runs, pairs };
   } finally {
     await api?.stop();
     await queue.drop().catch(() => undefined);
@@ -109,7 +118,6 @@ async function oneRun(
     const seconds = (now() - started) / 1000;
     if (!done) throw new Error(`${count} worker(s) had not finished ${ids.length} jobs after ${RUN_SECONDS} s`);
     const cpuAfter = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
-    if (process.env.BENCH_DEBUG) console.log("per-worker cpu s", cpuAfter.map((c, i) => (c - (cpuBefore[i] ?? 0)).toFixed(2)).join(" "), "wall", seconds.toFixed(2));
     const coresUsed = cpuAfter.reduce((a, c, i) => a + c - (cpuBefore[i] ?? 0), 0) / seconds;
     const states = await pool(ids, 8, async (id) => {
       const body = JSON.parse((await request(`${api.baseUrl}/api/v1/images/${id}`)).body) as { thumbnail_status?: string; renditions?: unknown[] };

@@ -36,7 +36,7 @@ export const configSchema = z.object({
   MIGRATE_ON_START: flag.default(true),
   MAX_UPLOAD_BYTES: integer(1, 1024 * MiB).default(25 * MiB),
   MAX_PIXELS: integer(1, 2_000_000_000).default(100_000_000),
-  THUMBNAIL_SIZES: sizeList.default([300]),
+  THUMBNAIL_SIZES: sizeList.default([150, 300, 600]),
   THUMBNAIL_FORMAT: z.enum(['jpeg', 'webp', 'avif']).default('jpeg'),
   THUMBNAIL_QUALITY: integer(1, 100).default(85),
   THUMBNAIL_ATTEMPTS: integer(1, 50).default(5),
@@ -49,6 +49,7 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
     .default('imagehost'),
   JOB_LOCK_MS: integer(1000, 3_600_000).default(30_000),
+  IDEMPOTENCY_WINDOW_SECONDS: integer(60, 30 * 86_400).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

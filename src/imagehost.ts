@@ -9,14 +9,13 @@ import { GetJobStats } from './application/get-job-stats.js';
 import { ListImages } from './application/list-images.js';
 import { RetryFailedThumbnails } from './application/retry-failed-thumbnails.js';
 import { RetryThumbnails } from './application/retry-thumbnails.js';
-import { UploadImage } from './application/upload-image.js';
+import { IdempotentUpload } from './application/idempotent-upload.js';
 import type { ThumbnailSettings, UploadLimits } from './application/settings.js';
 import { queueDashboard } from './adapters/bullmq/queue-dashboard.js';
 import { BullMqTaskScheduler } from './adapters/bullmq/bullmq-task-scheduler.js';
 import type { ReadinessCheck } from './adapters/http/health-routes.js';
 import { createHttpApp } from './adapters/http/http-app.js';
 import { openDatabase, type Database } from './adapters/mikro-orm/database.js';
-import { MikroOrmImageRepository } from './adapters/mikro-orm/mikro-orm-image-repository.js';
 import type { Config } from './config.js';
 import { Logger } from './ports/logger.js';
 import type { TaskHandlers } from './ports/task-scheduler.js';
@@ -26,7 +25,7 @@ import {
   createScheduler,
   eventsModule,
   platformModule,
-  repositoryModule,
+  databaseModule,
   resizerModule,
   schedulerModule,
   storageModule,
@@ -80,11 +79,11 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     container.load(
       platformModule(logger),
       storageModule(storage),
-      repositoryModule(new MikroOrmImageRepository(database.orm)),
+      databaseModule(database.orm),
       schedulerModule(scheduler),
       eventsModule(events),
       resizerModule(config),
-      useCaseModule(uploadLimits(config), thumbnailSettings(config)),
+      useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000),
     );
     assertWired(container);
     const readinessChecks: ReadinessCheck[] = [
@@ -101,7 +100,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       adminMounts: scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [],
       readinessChecks,
       useCases: {
-        upload: container.get(UploadImage),
+        upload: container.get(IdempotentUpload),
         getImage: container.get(GetImage),
         getOriginal: container.get(GetOriginal),
         getThumbnail: container.get(GetThumbnail),

@@ -45,6 +45,8 @@ async function listen(app: Koa, config: Config, logger: Logger, host: Imagehost,
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await host.close();
+    // Event streams never go idle: end them once everything else has drained.
+    server.closeAllConnections();
     await closed;
   });
 }

@@ -99,3 +99,19 @@ export class DuplicateImageError extends DomainError {
     super(`An image with id "${imageId}" already exists`, options);
   }
 }
+
+/** Another request with the same Idempotency-Key is still running. */
+export class IdempotencyKeyInUseError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_IN_USE';
+  constructor() {
+    super('A request with this Idempotency-Key is still in progress; retry it shortly');
+  }
+}
+
+/** The Idempotency-Key was first used for a different file. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor() {
+    super('This Idempotency-Key was already used for a different file; use a new key for a new upload');
+  }
+}

@@ -16,6 +16,10 @@ import { ImageResizer } from '../ports/image-resizer.js';
 import { Logger } from '../ports/logger.js';
 import { StorageService } from '../ports/storage-service.js';
 import { TaskScheduler } from '../ports/task-scheduler.js';
+import { UploadReplays } from '../ports/upload-replays.js';
+import type { MikroORM } from '@mikro-orm/core';
+import { MikroOrmImageRepository } from '../adapters/mikro-orm/mikro-orm-image-repository.js';
+import { MikroOrmUploadReplays } from '../adapters/mikro-orm/mikro-orm-upload-replays.js';
 
 /** One module per adapter family; main.ts picks them from configuration. */
 export function platformModule(logger: Logger): ContainerModule {
@@ -44,9 +48,11 @@ export async function connectStorage(config: Config): Promise<StorageService> {
   });
 }
 
-export function repositoryModule(repository: ImageRepository): ContainerModule {
+/** Everything kept in the database: image metadata and upload replays. */
+export function databaseModule(orm: MikroORM): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<ImageRepository>(ImageRepository).toConstantValue(repository);
+    bind<ImageRepository>(ImageRepository).toConstantValue(new MikroOrmImageRepository(orm));
+    bind<UploadReplays>(UploadReplays).toConstantValue(new MikroOrmUploadReplays(orm));
   });
 }
 

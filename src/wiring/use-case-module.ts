@@ -5,6 +5,7 @@ import { GetImage } from '../application/get-image.js';
 import { GetOriginal } from '../application/get-original.js';
 import { GetThumbnail } from '../application/get-thumbnail.js';
 import { GetJobStats } from '../application/get-job-stats.js';
+import { IdempotentUpload } from '../application/idempotent-upload.js';
 import { ListImages } from '../application/list-images.js';
 import { RetryFailedThumbnails } from '../application/retry-failed-thumbnails.js';
 import { RetryThumbnails } from '../application/retry-thumbnails.js';
@@ -17,6 +18,7 @@ import { ImageResizer } from '../ports/image-resizer.js';
 import { Logger } from '../ports/logger.js';
 import { StorageService } from '../ports/storage-service.js';
 import { TaskScheduler } from '../ports/task-scheduler.js';
+import { UploadReplays } from '../ports/upload-replays.js';
 import { ThumbnailSettingsToken, UploadLimitsToken } from './tokens.js';
 
 /** Every use case, built from ports by explicit tokens (no decorator metadata). */
@@ -31,9 +33,10 @@ export const USE_CASES = [
   RetryThumbnails,
   RetryFailedThumbnails,
   GetJobStats,
+  IdempotentUpload,
 ] as const;
 
-export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSettings): ContainerModule {
+export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSettings, idempotencyWindowMs: number): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<UploadLimits>(UploadLimitsToken).toConstantValue(limits);
     bind<ThumbnailSettings>(ThumbnailSettingsToken).toConstantValue(thumbnails);
@@ -88,6 +91,12 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
         (images: ImageRepository, scheduler: TaskScheduler, clock: Clock, settings: ThumbnailSettings) =>
           new RetryFailedThumbnails({ images, scheduler, clock, settings }),
         [ImageRepository, TaskScheduler, Clock, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(IdempotentUpload)
+      .toResolvedValue(
+        (u: UploadImage, p: UploadReplays, r: ImageRepository, c: Clock) => new IdempotentUpload(u, p, r, c, idempotencyWindowMs),
+        [UploadImage, UploadReplays, ImageRepository, Clock],
       )
       .inSingletonScope();
     bind(GetJobStats).toResolvedValue((q: TaskScheduler) => new GetJobStats(q), [TaskScheduler]).inSingletonScope();

@@ -6,6 +6,7 @@ import { startS3Server, type S3TestServer } from '../support/s3-server.js';
 import * as samples from '../support/sample-images.js';
 import { scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
+import { readEvents } from '../support/sse.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
 
 const reachable = (await serviceReachable('Redis', TEST_REDIS_URL)) && (await serviceReachable('PostgreSQL', TEST_POSTGRES_URL));
@@ -64,7 +65,11 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     expect(waiting.waiting).toBe(2);
     for (const id of ids) expect(((await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string }).thumbnail_status).toBe('pending');
 
+    const live = await fetch(`${api.baseUrl}/api/v1/images/${ids[0]}/events`);
     const worker = await startWorker();
+    // Made by the worker process, announced through Redis, streamed by the API process.
+    const seen = await readEvents(live, (events) => events.some((e) => e.data.status === 'ready'));
+    expect(seen.map((e) => e.data.status)).toEqual(['processing', 'ready']);
     for (const id of ids) {
       const ready = await waitForThumbnail(api.baseUrl, id);
       expect(ready).toMatchObject({ thumbnail_status: 'ready' });

@@ -22,8 +22,7 @@ export async function sendFile(ctx: Context, file: StoredFile, cacheControl: str
   ctx.set('ETag', `"${file.sha256}"`);
   ctx.set('Accept-Ranges', 'bytes');
   ctx.type = file.contentType;
-  ctx.status = 200;
-  if (ctx.fresh) {
+  if (noneMatch(ctx.get('If-None-Match'), file.sha256)) {
     ctx.status = 304;
     return;
   }
@@ -37,6 +36,17 @@ export async function sendFile(ctx: Context, file: StoredFile, cacheControl: str
   }
   ctx.length = range ? range.end - range.start + 1 : file.size;
   ctx.body = body;
+}
+
+/**
+ * RFC 9110 If-None-Match: true when the client's copy is current. Koa's `ctx.fresh` is not used: it
+ * follows cache semantics and ignores the header whenever the request says `Cache-Control: no-cache`,
+ * which fetch() adds to every conditional request; an origin server must still answer 304.
+ */
+function noneMatch(header: string, sha256: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${sha256}"`);
 }
 
 /** One satisfiable byte range, or undefined for the whole file (no Range, a stale If-Range, or several ranges). */

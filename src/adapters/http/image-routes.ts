@@ -5,7 +5,7 @@ import type { GetImage } from '../../application/get-image.js';
 import type { GetOriginal } from '../../application/get-original.js';
 import type { GetThumbnail } from '../../application/get-thumbnail.js';
 import type { ListImages } from '../../application/list-images.js';
-import type { UploadImage } from '../../application/upload-image.js';
+import type { IdempotentUpload } from '../../application/idempotent-upload.js';
 import { HttpRequestError } from './http-errors.js';
 import { sendFile } from './file-response.js';
 import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
@@ -13,7 +13,7 @@ import { imageJson, renditionVersion } from './image-json.js';
 import { optionalInteger } from './query-parameters.js';
 
 export interface ImageUseCases {
-  readonly upload: UploadImage;
+  readonly upload: IdempotentUpload;
   readonly getImage: GetImage;
   readonly getOriginal: GetOriginal;
   readonly getThumbnail: GetThumbnail;
@@ -54,7 +54,9 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     async (ctx) => {
       const file = ctx.request.file as unknown as ReceivedFile | undefined;
       if (!file) throw new HttpRequestError('FILE_REQUIRED', 'Send the image in the multipart field "file"');
-      const { image, deleteToken } = await useCases.upload.execute({ bytes: file.buffer, filename: file.originalname, checksum: file.sha256 });
+      const request = { bytes: file.buffer, filename: file.originalname, checksum: file.sha256 };
+      const { image, deleteToken, replayed } = await useCases.upload.execute(request, ctx.get('Idempotency-Key') || undefined);
+      if (replayed) ctx.set('Idempotent-Replayed', 'true');
       ctx.status = 201;
       ctx.set('Location', `/api/v1/images/${image.id}`);
       ctx.set('Cache-Control', 'no-store');
