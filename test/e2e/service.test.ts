@@ -72,7 +72,7 @@ describe('migrate', () => {
     try {
       const first = await run({ DATABASE_URL: database.url }, ['migrate']);
       expect(first.code).toBe(0);
-      expect(first.stdout).toContain('applied 1 migration(s)');
+      expect(first.stdout).toContain('applied 2 migration(s)');
       const second = await run({ DATABASE_URL: database.url }, ['migrate']);
       expect(second.code).toBe(0);
       expect(second.stdout).toContain('database is up to date');

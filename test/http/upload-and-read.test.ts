@@ -56,7 +56,11 @@ describe('GET an image, its file and its thumbnail', () => {
     const ready = await waitForThumbnail(server.baseUrl, upload.id);
     expect(ready).toMatchObject({ thumbnail_status: 'ready', thumbnail_ready: true, thumbnail_error: null });
     expect(ready).not.toHaveProperty('delete_token');
-    expect(ready.renditions).toEqual([expect.objectContaining({ size: 300, width: 300, height: 200, content_type: 'image/jpeg' })]);
+    expect(ready.renditions).toEqual([
+      expect.objectContaining({ size: 150, width: 150, height: 100, content_type: 'image/jpeg' }),
+      expect.objectContaining({ size: 300, width: 300, height: 200, content_type: 'image/jpeg' }),
+      expect.objectContaining({ size: 600, width: 600, height: 400, content_type: 'image/jpeg' }),
+    ]);
 
     const thumb = await fetch(`${server.baseUrl}/api/v1/images/${upload.id}/thumbnail`);
     expect(thumb.status).toBe(200);

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       STORAGE: 'fs',
       MAX_UPLOAD_BYTES: 25 * 1024 * 1024,
       MAX_PIXELS: 100_000_000,
-      THUMBNAIL_SIZES: [300],
+      THUMBNAIL_SIZES: [150, 300, 600],
       THUMBNAIL_QUALITY: 85,
       THUMBNAIL_ATTEMPTS: 5,
     });
