@@ -26,6 +26,8 @@ export interface S3TestServer {
   readonly url: string;
   readonly accessKey: string;
   readonly secretKey: string;
+  /** Stops the server, dropping open connections, and starts it again on the same port and data. */
+  restart(): Promise<void>;
   /** Stops the server, drops open connections and deletes its data directory. */
   close(): Promise<void>;
 }
@@ -36,29 +38,37 @@ export interface S3TestServer {
  */
 export async function startS3Server(options: { buckets?: string[] } = {}): Promise<S3TestServer> {
   const directory = await mkdtemp(path.join(tmpdir(), 'imagehost-s3rver-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    directory,
-    silent: true,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
-  });
-  let address: AddressInfo;
+  const configureBuckets = (options.buckets ?? []).map((name) => ({ name }));
+  const launch = async (port: number) => {
+    const instance = new S3rver({ address: '127.0.0.1', port, directory, silent: true, configureBuckets });
+    return { instance, address: await instance.run() };
+  };
+  const stop = async (instance: S3rverInstance) => {
+    const closed = instance.close();
+    // Keep-alive sockets (Node's global agent keeps them) and unread responses would hold close() open.
+    instance.httpServer?.closeAllConnections();
+    await closed;
+  };
+  let server: S3rverInstance;
+  let port: number;
   try {
-    address = await server.run();
+    const launched = await launch(0);
+    server = launched.instance;
+    port = launched.address.port;
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;
   }
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${port}`,
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
+    async restart() {
+      await stop(server);
+      server = (await launch(port)).instance;
+    },
     async close() {
-      const closed = server.close();
-      // Keep-alive sockets (Node's global agent keeps them) and unread responses would hold close() open.
-      server.httpServer?.closeAllConnections();
-      await closed;
+      await stop(server);
       await rm(directory, { recursive: true, force: true });
     },
   };

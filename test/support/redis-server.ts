@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface RedisTestServer {
+  readonly url: string;
+  /** Kills the server (SIGKILL: nothing flushed) and starts it again on the same port and directory. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A redis-server of its own (the machine's binary) on a free port, with an append-only file so that
+ * a restart keeps the queue, as production Redis should. Tests may restart it without disturbing the
+ * machine's shared Redis.
+ */
+export async function startRedisServer(): Promise<RedisTestServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-redis-'));
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100 && !(await reachable(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  const stop = async (signal: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async restart() {
+      await stop('SIGKILL');
+      await start();
+    },
+    async close() {
+      await stop('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
