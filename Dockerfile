@@ -13,6 +13,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The gallery page's static files are read from the source folder at run time.
+COPY --from=build /app/src/adapters/http/gallery ./src/adapters/http/gallery
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "dist/src/main.js"]

@@ -49,10 +49,17 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
     .default('imagehost'),
   JOB_LOCK_MS: integer(1000, 3_600_000).default(30_000),
+  RECONCILE_INTERVAL_SECONDS: integer(1, 86_400).default(60),
+  RECONCILE_STALE_SECONDS: integer(1, 7 * 86_400).default(120),
+  SWEEP_INTERVAL_SECONDS: integer(0, 30 * 86_400).default(3600),
+  SWEEP_MAX_KEYS: integer(1, 10_000_000).default(10_000),
   IDEMPOTENCY_WINDOW_SECONDS: integer(60, 30 * 86_400).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: flag.default(false),
+  METRICS_ENABLED: flag.default(true),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 }).superRefine((config, context) => {
   if (config.STORAGE !== 'minio') return;
   for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {

@@ -7,6 +7,9 @@ import { GetOriginal } from './application/get-original.js';
 import { GetThumbnail } from './application/get-thumbnail.js';
 import { GetJobStats } from './application/get-job-stats.js';
 import { ListImages } from './application/list-images.js';
+import { ReconcileThumbnails } from './application/reconcile-thumbnails.js';
+import { SweepOrphans } from './application/sweep-orphans.js';
+import { startMaintenance, type Maintenance } from './wiring/maintenance.js';
 import { RetryFailedThumbnails } from './application/retry-failed-thumbnails.js';
 import { RetryThumbnails } from './application/retry-thumbnails.js';
 import { IdempotentUpload } from './application/idempotent-upload.js';
@@ -15,6 +18,12 @@ import { queueDashboard } from './adapters/bullmq/queue-dashboard.js';
 import { BullMqTaskScheduler } from './adapters/bullmq/bullmq-task-scheduler.js';
 import type { ReadinessCheck } from './adapters/http/health-routes.js';
 import { createHttpApp } from './adapters/http/http-app.js';
+import { metricsRoutes } from './adapters/http/metrics-routes.js';
+import { requestLogging } from './adapters/http/request-logging.js';
+import { uploadMetrics } from './adapters/http/upload-metrics.js';
+import { withJobLogContext } from './adapters/pino/job-logging.js';
+import { withJobMetrics } from './adapters/prometheus/job-metrics.js';
+import { ImagehostMetrics } from './adapters/prometheus/metrics.js';
 import { openDatabase, type Database } from './adapters/mikro-orm/database.js';
 import type { Config } from './config.js';
 import { Logger } from './ports/logger.js';
@@ -40,8 +49,15 @@ export interface Imagehost {
   readonly database: Database;
   /** What `/readyz` checks; a worker process serves them on its own health port. */
   readonly readinessChecks: readonly ReadinessCheck[];
+  /** This process's Prometheus metrics (uploads, renders, jobs, queue depth, process); undefined with METRICS_ENABLED=false. */
+  readonly metrics: ImagehostMetrics | undefined;
   /** Starts running thumbnail tasks in this process. */
   startWorker(): Promise<void>;
+  /**
+   * Starts the reconciler (at once, then every RECONCILE_INTERVAL_SECONDS) and the orphan sweep
+   * (SWEEP_INTERVAL_SECONDS; 0 = never). Idempotent; close() stops it first.
+   */
+  startMaintenance(): void;
   /** Drains in-flight tasks and closes connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -69,6 +85,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
     const scheduler = createScheduler(config, logger);
     const events = createEvents(config, logger);
+    const metrics = config.METRICS_ENABLED ? new ImagehostMetrics({ scheduler }) : undefined;
     cleanup = () => Promise.all([scheduler.stop(), events.close()]).then(() => undefined);
     await waitForDependency('queue', wait, logger, () => scheduler.stats());
     if (config.MIGRATE_ON_START) {
@@ -82,8 +99,11 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       databaseModule(database.orm),
       schedulerModule(scheduler),
       eventsModule(events),
-      resizerModule(config),
-      useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000),
+      resizerModule(config, metrics),
+      useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000, {
+        reconcileStaleMs: config.RECONCILE_STALE_SECONDS * 1000,
+        sweepMaxKeys: config.SWEEP_MAX_KEYS,
+      }),
     );
     assertWired(container);
     const readinessChecks: ReadinessCheck[] = [
@@ -99,6 +119,11 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       events,
       adminMounts: scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [],
       readinessChecks,
+      outerMiddleware: [
+        requestLogging(logger),
+        ...(metrics ? [uploadMetrics((result, seconds) => metrics.observeUpload(result, seconds))] : []),
+      ],
+      extraRouters: metrics ? [metricsRoutes(metrics.registry, { token: config.METRICS_TOKEN })] : [],
       useCases: {
         upload: container.get(IdempotentUpload),
         getImage: container.get(GetImage),
@@ -112,17 +137,27 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       },
     });
     const generate = container.get(GenerateThumbnails);
-    const handlers: TaskHandlers = {
+    const core: TaskHandlers = {
       'generate-thumbnails': (payload, job) => generate.execute(payload.imageId, job),
     };
+    const handlers = withJobLogContext(metrics ? withJobMetrics(core, metrics) : core, logger);
     let closing: Promise<void> | undefined;
+    let maintenance: Maintenance | undefined;
     return {
       container,
       app,
       database,
       readinessChecks,
+      metrics,
       startWorker: () => scheduler.start(handlers),
-      close: () => (closing ??= cleanup().finally(() => database.close())),
+      startMaintenance: () => {
+        maintenance ??= startMaintenance(container.get(ReconcileThumbnails), container.get(SweepOrphans), logger, {
+          reconcileIntervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+          sweepIntervalMs: config.SWEEP_INTERVAL_SECONDS * 1000,
+        });
+      },
+      // Upkeep first (it uses the scheduler and the database), then the scheduler, then the database.
+      close: () => (closing ??= (maintenance?.stop() ?? Promise.resolve()).then(cleanup).finally(() => database.close())),
     };
   } catch (error) {
     await cleanup().catch(() => undefined);

@@ -5,6 +5,8 @@ import { openDatabase } from './adapters/mikro-orm/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type Koa from 'koa';
 import { createHealthApp } from './adapters/http/http-app.js';
+import { metricsRoutes } from './adapters/http/metrics-routes.js';
+import { requestLogging } from './adapters/http/request-logging.js';
 import { createImagehost, type Imagehost } from './imagehost.js';
 import type { Logger } from './ports/logger.js';
 import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
@@ -20,6 +22,8 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 async function serve(config: Config, logger: Logger): Promise<void> {
   const host = await createImagehost(config, logger);
   if (config.QUEUE === 'in-process') await host.startWorker();
+  // Whatever the queue: lost work is queued again (an in-process queue loses everything on exit).
+  host.startMaintenance();
   await listen(host.app, config, logger, host, 'imagehost listening');
 }
 
@@ -30,7 +34,10 @@ async function worker(config: Config, logger: Logger): Promise<void> {
   }
   const host = await createImagehost(config, logger);
   await host.startWorker();
-  await listen(createHealthApp(host.readinessChecks, logger), config, logger, host, 'imagehost worker running');
+  // The health port also serves /metrics: job, render, queue and process metrics of this worker.
+  const extraRouters = host.metrics ? [metricsRoutes(host.metrics.registry, { token: config.METRICS_TOKEN })] : [];
+  const app = createHealthApp(host.readinessChecks, logger, { outerMiddleware: [requestLogging(logger)], extraRouters });
+  await listen(app, config, logger, host, 'imagehost worker running');
 }
 
 async function listen(app: Koa, config: Config, logger: Logger, host: Imagehost, message: string): Promise<void> {
@@ -99,13 +106,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.error(`imagehost: invalid configuration\n${error.message}`);
     process.exit(2);
   }
-  const logger = createPinoLogger(config.LOG_LEVEL);
+  const logger = createPinoLogger(config.LOG_LEVEL, { pretty: config.LOG_PRETTY });
   const commands: Record<string, (c: Config, l: Logger) => Promise<void>> = { serve, worker, migrate };
   const run = commands[command];
   if (!run) {
     console.error(`imagehost: unknown command "${command}"\n${USAGE}`);
     process.exit(2);
   }
+  // The effective configuration, once, credentials hidden (the pino `config` serializer and redaction).
+  if (command === 'serve' || command === 'worker') logger.info({ command, config }, 'imagehost configuration');
   try {
     await run(config, logger);
   } catch (error) {

@@ -15,6 +15,10 @@ export async function releaseUnreferenced(
   if (keys.length === 0) return;
   await images.withChecksumLock(checksum, async () => {
     const referenced = new Set((await images.findByChecksum(checksum)).flatMap((image) => image.storageKeys()));
-    await Promise.all(keys.filter((key) => !referenced.has(key)).map((key) => storage.delete(key)));
+    // Every delete settles before the lock is let go: a late delete must never land after a writer
+    // has taken the lock and written the same key again.
+    const results = await Promise.allSettled(keys.filter((key) => !referenced.has(key)).map((key) => storage.delete(key)));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
   });
 }

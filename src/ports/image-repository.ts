@@ -15,6 +15,16 @@ export interface ListQuery {
   readonly thumbnailStatus?: ThumbnailStatus;
 }
 
+/** What {@link ImageRepository.findStale} looks for. */
+export interface StaleQuery {
+  /** Thumbnail states to look in, e.g. `['pending', 'processing']`; an empty list finds nothing. */
+  readonly statuses: readonly ThumbnailStatus[];
+  /** The staleness horizon (now minus the threshold): only images quiet since before this instant. */
+  readonly updatedBefore: Date;
+  /** At most this many images (a positive whole number). */
+  readonly limit: number;
+}
+
 /**
  * Image metadata. Every method is safe to call concurrently from many processes: `update` is
  * optimistic (compare-and-set on `version`), `delete` tells whether this caller removed the row.
@@ -38,6 +48,17 @@ export interface ImageRepository {
   list(query: ListQuery): Promise<ImagePage>;
   /** Every image whose original has this SHA-256 (uploads of identical bytes share their objects). */
   findByChecksum(checksum: string): Promise<Image[]>;
+  /**
+   * Images whose thumbnail work nothing will move on its own any more: status in `statuses`,
+   * `updatedAt` strictly before `updatedBefore`, and no retry still due. A pending image whose
+   * `nextRetryAt` is at or after `updatedBefore` belongs to a scheduled retry and is left out; once
+   * that retry is overdue by as long as the threshold, it is stale too. Put simply: the later of
+   * `updatedAt` and `nextRetryAt` is before `updatedBefore`.
+   *
+   * Oldest `updatedAt` first (then id), at most `limit`. Read-only: nothing is claimed or changed, so
+   * several processes may look at once (what they do about it must be idempotent, e.g. a job id).
+   */
+  findStale(query: StaleQuery): Promise<Image[]>;
   /**
    * Runs `work` while no other caller, in any process sharing this repository, runs work for the same
    * checksum. Writers and collectors of shared objects use it so that "is anyone still using these

@@ -27,6 +27,14 @@ export interface StorageService {
   getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null>;
   /** Removes the object. Idempotent: deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * Every key that starts with `prefix` (`''` for all), each once, in no particular order, fetched
+   * lazily so that a huge store is never held in memory. The listing is not a snapshot: a key put or
+   * deleted while it runs may or may not appear, one stored throughout appears exactly once. Only
+   * objects are listed (never folders, nor an adapter's own temporary files). Iteration rejects when
+   * the store fails; stopping early (`break`) releases whatever the listing holds.
+   */
+  list(prefix: string): AsyncIterable<string>;
 }
 
 export const StorageService = Symbol.for('imagehost.StorageService');

@@ -8,6 +8,8 @@ import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.j
 import { RedisImageEvents } from '../adapters/redis/redis-image-events.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
+import { MeasuredImageResizer } from '../adapters/prometheus/measured-image-resizer.js';
+import type { ImagehostMetrics } from '../adapters/prometheus/metrics.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
 import { Clock } from '../ports/clock.js';
 import { ImageEvents } from '../ports/image-events.js';
@@ -88,10 +90,10 @@ export function createScheduler(config: Config, logger: Logger): TaskScheduler {
   });
 }
 
-export function resizerModule(config: Config): ContainerModule {
+/** sharp, timed for /metrics when `metrics` is given. */
+export function resizerModule(config: Config, metrics?: ImagehostMetrics): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<ImageResizer>(ImageResizer).toConstantValue(
-      new SharpImageResizer({ maxPixels: config.MAX_PIXELS, timeoutSeconds: config.DECODE_TIMEOUT_SECONDS }),
-    );
+    const sharp = new SharpImageResizer({ maxPixels: config.MAX_PIXELS, timeoutSeconds: config.DECODE_TIMEOUT_SECONDS });
+    bind<ImageResizer>(ImageResizer).toConstantValue(metrics ? new MeasuredImageResizer(sharp, metrics) : sharp);
   });
 }

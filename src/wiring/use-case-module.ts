@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
-import { DeleteImage } from '../application/delete-image.js';
+import { DEFAULT_DELETE_ATTEMPT_RULES, DeleteImage } from '../application/delete-image.js';
+import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
 import { GenerateThumbnails } from '../application/generate-thumbnails.js';
 import { GetImage } from '../application/get-image.js';
 import { GetOriginal } from '../application/get-original.js';
@@ -7,6 +8,8 @@ import { GetThumbnail } from '../application/get-thumbnail.js';
 import { GetJobStats } from '../application/get-job-stats.js';
 import { IdempotentUpload } from '../application/idempotent-upload.js';
 import { ListImages } from '../application/list-images.js';
+import { ReconcileThumbnails } from '../application/reconcile-thumbnails.js';
+import { SweepOrphans } from '../application/sweep-orphans.js';
 import { RetryFailedThumbnails } from '../application/retry-failed-thumbnails.js';
 import { RetryThumbnails } from '../application/retry-thumbnails.js';
 import type { ThumbnailSettings, UploadLimits } from '../application/settings.js';
@@ -34,9 +37,23 @@ export const USE_CASES = [
   RetryFailedThumbnails,
   GetJobStats,
   IdempotentUpload,
+  ReconcileThumbnails,
+  SweepOrphans,
 ] as const;
 
-export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSettings, idempotencyWindowMs: number): ContainerModule {
+/** How the reconciler and the orphan sweep behave (their timers live in wiring/maintenance.ts). */
+export interface MaintenanceSettings {
+  readonly reconcileStaleMs: number;
+  readonly sweepMaxKeys: number;
+}
+const RECONCILE_MAX_PER_RUN = 500;
+
+export function useCaseModule(
+  limits: UploadLimits,
+  thumbnails: ThumbnailSettings,
+  idempotencyWindowMs: number,
+  maintenance: MaintenanceSettings,
+): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<UploadLimits>(UploadLimitsToken).toConstantValue(limits);
     bind<ThumbnailSettings>(ThumbnailSettingsToken).toConstantValue(thumbnails);
@@ -75,7 +92,8 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
       .inSingletonScope();
     bind(DeleteImage)
       .toResolvedValue(
-        (r: ImageRepository, s: StorageService, e: ImageEvents, c: Clock) => new DeleteImage(r, s, e, c),
+        (r: ImageRepository, s: StorageService, e: ImageEvents, c: Clock) =>
+          new DeleteImage(r, s, e, c, { limiter: new InMemoryAttemptLimiter(c), ...DEFAULT_DELETE_ATTEMPT_RULES }),
         [ImageRepository, StorageService, ImageEvents, Clock],
       )
       .inSingletonScope();
@@ -97,6 +115,19 @@ export function useCaseModule(limits: UploadLimits, thumbnails: ThumbnailSetting
       .toResolvedValue(
         (u: UploadImage, p: UploadReplays, r: ImageRepository, c: Clock) => new IdempotentUpload(u, p, r, c, idempotencyWindowMs),
         [UploadImage, UploadReplays, ImageRepository, Clock],
+      )
+      .inSingletonScope();
+    bind(ReconcileThumbnails)
+      .toResolvedValue(
+        (r: ImageRepository, q: TaskScheduler, c: Clock, t: ThumbnailSettings) =>
+          new ReconcileThumbnails(r, q, c, t, { staleAfterMs: maintenance.reconcileStaleMs, maxPerRun: RECONCILE_MAX_PER_RUN }),
+        [ImageRepository, TaskScheduler, Clock, ThumbnailSettingsToken],
+      )
+      .inSingletonScope();
+    bind(SweepOrphans)
+      .toResolvedValue(
+        (r: ImageRepository, s: StorageService) => new SweepOrphans(r, s, { maxKeys: maintenance.sweepMaxKeys }),
+        [ImageRepository, StorageService],
       )
       .inSingletonScope();
     bind(GetJobStats).toResolvedValue((q: TaskScheduler) => new GetJobStats(q), [TaskScheduler]).inSingletonScope();

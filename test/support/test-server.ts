@@ -6,6 +6,7 @@ import { Client } from 'minio';
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { loadConfig } from '../../src/config.js';
 import { createImagehost, type Imagehost } from '../../src/imagehost.js';
+import { ResponseRecorder } from './openapi-recorder.js';
 import { startS3Server } from './s3-server.js';
 import { scratchPostgres } from './scratch-databases.js';
 
@@ -13,6 +14,8 @@ export interface TestServer {
   readonly baseUrl: string;
   readonly host: Imagehost;
   readonly logger: MemoryLogger;
+  /** Checks every response against the OpenAPI document; close() throws when one departed from it. */
+  readonly responses: ResponseRecorder;
   /** Every key in the object store right now. */
   storedKeys(): Promise<string[]>;
   close(): Promise<void>;
@@ -81,6 +84,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     throw new Error('TEST_STACK=production must run on PostgreSQL');
   }
   if (options.worker !== false) await host.startWorker();
+  // Outermost, so it sees every response exactly as the app sends it (composed when listen() runs).
+  const responses = new ResponseRecorder();
+  host.app.middleware.unshift(responses.middleware);
   const server = host.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -88,12 +94,15 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     baseUrl: `http://127.0.0.1:${port}`,
     host,
     logger,
+    responses,
     storedKeys: () => stack.storedKeys(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
       await stack.close();
+      // Fails the test file's afterAll (or the test that closes its own server), naming each response.
+      responses.assertConforming();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { mkdir, open, opendir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
@@ -30,7 +31,11 @@ interface Header {
  * Keys are checked (segments of `[A-Za-z0-9._-]`, no `.`/`..`, no empty segment) and an invalid key is
  * rejected with an Error: keys come from the core, so this is defence in depth against path traversal.
  * Limitation of a file tree: one key cannot be both an object and a prefix of another (`a` and `a/b`).
- * Empty parent directories are left after a delete.
+ * A delete removes the folders it leaves empty, except top-level ones; a put whose folder is removed
+ * that way before its temp file exists creates the folder again.
+ *
+ * `list` walks the folders lazily (one open directory per level) and yields only files whose names are
+ * valid keys: temp files (and anything else someone dropped under the root) are never listed.
  */
 export class FsStorageService implements StorageService {
   private readonly rootDir: string;
@@ -42,10 +47,9 @@ export class FsStorageService implements StorageService {
   async put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
-    const firstCreated = await mkdir(dir, { recursive: true });
     const temp = path.join(dir, `~${randomUUID()}.tmp`);
+    const { handle, firstCreated } = await createTempFile(dir, temp);
     try {
-      const handle = await open(temp, 'wx');
       try {
         await handle.writeFile(Buffer.concat([encodeHeader(options.contentType), body]));
         await handle.sync();
@@ -98,6 +102,32 @@ export class FsStorageService implements StorageService {
       if (!MISSING.has(errorCode(error))) throw error;
     }
     await this.pruneEmptyFolders(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const slash = prefix.lastIndexOf('/');
+    const folder = slash < 0 ? '' : prefix.slice(0, slash);
+    yield* this.walk(folder, folder === '' ? this.rootDir : this.pathOf(folder), prefix);
+  }
+
+  /** Keys under `folder` (a key-shaped path, '' for the root) that start with `prefix`, descending only where some can. */
+  private async *walk(folder: string, dirPath: string, prefix: string): AsyncGenerator<string> {
+    let dir: Dir;
+    try {
+      dir = await opendir(dirPath);
+    } catch (error) {
+      if (MISSING.has(errorCode(error))) return; // nothing stored there yet, or pruned meanwhile
+      throw error;
+    }
+    // Iterating a Dir closes it at the end, on break and on error.
+    for await (const entry of dir) {
+      if (!SEGMENT.test(entry.name)) continue; // temp files (`~…`) and strays that are no key
+      const key = folder === '' ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isFile() && key.startsWith(prefix)) yield key;
+      else if (entry.isDirectory() && (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))) {
+        yield* this.walk(key, path.join(dirPath, entry.name), prefix);
+      }
+    }
   }
 
   /**
@@ -181,6 +211,25 @@ function decodeHeader(file: Buffer, key: string): Header {
 
 function corrupt(key: string, cause?: unknown): Error {
   return new Error(`The file for storage key ${JSON.stringify(key)} is not a valid imagehost object`, { cause });
+}
+
+/**
+ * Creates `dir` (and its parents) and a new temp file in it. A delete of the last object in a folder
+ * shared by several keys (`originals/ab/`) may remove it in between; then both steps run again. Once
+ * the temp file exists its folder is not empty, so it can no longer go away under the put.
+ */
+async function createTempFile(dir: string, temp: string): Promise<{ handle: FileHandle; firstCreated: string | undefined }> {
+  let firstCreated: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The highest folder any attempt created is the one whose parent must be synced.
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined && (firstCreated === undefined || created.length < firstCreated.length)) firstCreated = created;
+      return { handle: await open(temp, 'wx'), firstCreated };
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** fsyncs `from` and each ancestor up to `to`, so new directory entries (the file, new folders) survive a crash. */

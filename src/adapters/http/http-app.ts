@@ -1,3 +1,4 @@
+import type { Router } from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { adminAuth } from './admin-auth.js';
 import type { Logger } from '../../ports/logger.js';
@@ -5,7 +6,10 @@ import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { errorMiddleware } from './http-errors.js';
 import { imageRoutes, type ImageUseCases } from './image-routes.js';
 import { jobRoutes, type JobUseCases } from './job-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { eventRoutes } from './event-routes.js';
+import { galleryRoutes } from './gallery-routes.js';
+import { docsRoutes } from './docs-routes.js';
 import type { ImageEvents } from '../../ports/image-events.js';
 
 export interface HttpAppOptions {
@@ -19,19 +23,27 @@ export interface HttpAppOptions {
   readonly readinessChecks: readonly ReadinessCheck[];
   /** Live events, streamed as Server-Sent Events. */
   readonly events: ImageEvents;
+  /**
+   * Mounted first, outside the security headers and the error middleware, so they see every request
+   * and its final status: request logging (request id, access line), upload metrics.
+   */
+  readonly outerMiddleware?: readonly Middleware[];
+  /** Extra routers next to /healthz and /readyz, inside the error middleware (e.g. GET /metrics). */
+  readonly extraRouters?: readonly Router[];
 }
+
+/** What a worker's health app can mount besides /healthz and /readyz (see HttpAppOptions). */
+export type HealthAppMounts = Pick<HttpAppOptions, 'outerMiddleware' | 'extraRouters'>;
 
 /** The Koa application: the same factory serves `npm start` and the HTTP tests. */
 export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, by errorMiddleware
+  for (const middleware of options.outerMiddleware ?? []) app.use(middleware);
+  app.use(securityHeaders());
   app.use(errorMiddleware(options.logger));
-  app.use(async (ctx, next) => {
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    await next();
-  });
   app.use(healthRoutes(options.readinessChecks, options.logger).routes());
+  for (const router of options.extraRouters ?? []) app.use(router.routes());
   const admin = adminAuth(options.adminToken);
   for (const mount of options.adminMounts ?? []) {
     app.use(async (ctx, next) => {
@@ -47,7 +59,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   }
   const { useCases } = options;
   const live = eventRoutes({ events: options.events, getImage: (id) => useCases.getImage.execute(id) });
-  for (const router of [live, imageRoutes(useCases, options.maxUploadBytes), jobRoutes(useCases, admin)]) {
+  for (const router of [galleryRoutes(), docsRoutes(), live, imageRoutes(useCases, options.maxUploadBytes), jobRoutes(useCases, admin)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -55,10 +67,13 @@ export function createHttpApp(options: HttpAppOptions): Koa {
 }
 
 /** Only `/healthz` and `/readyz`: what a worker process serves so orchestrators can probe it. */
-export function createHealthApp(readinessChecks: readonly ReadinessCheck[], logger: Logger): Koa {
+export function createHealthApp(readinessChecks: readonly ReadinessCheck[], logger: Logger, mounts: HealthAppMounts = {}): Koa {
   const app = new Koa();
   app.silent = true;
+  for (const middleware of mounts.outerMiddleware ?? []) app.use(middleware);
+  app.use(securityHeaders());
   app.use(errorMiddleware(logger));
   app.use(healthRoutes(readinessChecks, logger).routes());
+  for (const router of mounts.extraRouters ?? []) app.use(router.routes());
   return app;
 }

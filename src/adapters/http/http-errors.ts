@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 422,
   IMAGE_TOO_LARGE: 422,
+  TOO_MANY_ATTEMPTS: 429,
 };
 
 /** An error raised by the HTTP adapter itself (request shape), with a code from the table above. */

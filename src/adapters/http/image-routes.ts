@@ -1,11 +1,14 @@
 import multer from '@koa/multer';
 import { Router } from '@koa/router';
+import type { Middleware } from 'koa';
 import type { DeleteImage } from '../../application/delete-image.js';
 import type { GetImage } from '../../application/get-image.js';
 import type { GetOriginal } from '../../application/get-original.js';
 import type { GetThumbnail } from '../../application/get-thumbnail.js';
 import type { ListImages } from '../../application/list-images.js';
 import type { IdempotentUpload } from '../../application/idempotent-upload.js';
+import { TooManyAttemptsError } from '../../domain/too-many-attempts-error.js';
+import { clientIdentity } from './client-address.js';
 import { HttpRequestError } from './http-errors.js';
 import { sendFile } from './file-response.js';
 import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
@@ -32,9 +35,21 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     storage: hashingMemoryStorage,
     // Browsers and fetch send UTF-8 filenames without declaring a charset (multer 2 option, not in its types yet).
     defParamCharset: 'utf8',
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, parts: 10 },
+    // fieldNameSize: busboy itself never limits names (multer checks only when it is set).
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, fieldNameSize: 100, parts: 10 },
   };
-  const parseUpload = multer(options).single('file');
+  const multipart = multer(options).single('file');
+  // Failures of the parse itself are the request's fault; classifying them here, and not by their
+  // message in errorMiddleware, keeps an internal error from ever passing for a malformed body.
+  const parseUpload: Middleware = async (ctx, next) => {
+    try {
+      await multipart(ctx, () => Promise.resolve());
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'MulterError') throw error; // limits: mapped by their own codes
+      throw new HttpRequestError('MALFORMED_MULTIPART', 'The multipart body is malformed');
+    }
+    await next();
+  };
   const router = new Router({ prefix: '/api/v1/images' });
 
   router.post(
@@ -92,7 +107,14 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
   });
 
   router.delete('/:id', async (ctx) => {
-    await useCases.deleteImage.execute(ctx.params.id ?? '', ctx.get('X-Delete-Token') || undefined);
+    // ctx.ip is the socket's peer, or the first X-Forwarded-For entry only when app.proxy is set.
+    const client = clientIdentity(ctx.ip);
+    try {
+      await useCases.deleteImage.execute(ctx.params.id ?? '', ctx.get('X-Delete-Token') || undefined, client);
+    } catch (error) {
+      if (error instanceof TooManyAttemptsError) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+      throw error;
+    }
     ctx.status = 204;
   });
 

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- async so that failures reach callers as rejections, as with a real database */
 import { Image } from '../../domain/image.js';
 import { pageCursor, type PageCursor } from '../../domain/page-cursor.js';
-import type { ImagePage, ImageRepository, ListQuery } from '../../ports/image-repository.js';
+import type { ImagePage, ImageRepository, ListQuery, StaleQuery } from '../../ports/image-repository.js';
 import { DuplicateImageError } from '../../domain/errors.js';
 import { KeyedMutex } from '../locking/keyed-mutex.js';
 
@@ -37,6 +37,18 @@ export class InMemoryImageRepository implements ImageRepository {
 
   async findByChecksum(checksum: string): Promise<Image[]> {
     return [...this.images.values()].filter((image) => image.props.checksum === checksum);
+  }
+
+  async findStale({ statuses, updatedBefore, limit }: StaleQuery): Promise<Image[]> {
+    const horizon = updatedBefore.getTime();
+    const stale = [...this.images.values()].filter(({ props, thumbnail }) =>
+      statuses.includes(thumbnail.status) &&
+      props.updatedAt.getTime() < horizon &&
+      (thumbnail.nextRetryAt === null || thumbnail.nextRetryAt.getTime() < horizon),
+    );
+    const byUpdatedAt = (a: Image, b: Image) =>
+      a.props.updatedAt.getTime() - b.props.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return stale.sort(byUpdatedAt).slice(0, limit);
   }
 
   withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T> {

@@ -41,4 +41,12 @@ export class InMemoryStorageService implements StorageService {
     this.objects.delete(key);
     return Promise.resolve();
   }
+
+  /** Lists the keys present when iteration starts (a snapshot, which the port allows). */
+  // eslint-disable-next-line @typescript-eslint/require-await -- asynchronous like every real listing, with nothing to wait for
+  async *list(prefix: string): AsyncIterable<string> {
+    for (const key of [...this.objects.keys()]) {
+      if (key.startsWith(prefix)) yield key;
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException, type FilterQuery, type MikroORM } from '@mikro-orm/core';
 import { Image } from '../../domain/image.js';
 import { pageCursor } from '../../domain/page-cursor.js';
-import type { ImagePage, ImageRepository, ListQuery } from '../../ports/image-repository.js';
+import type { ImagePage, ImageRepository, ListQuery, StaleQuery } from '../../ports/image-repository.js';
 import { DuplicateImageError } from '../../domain/errors.js';
 import { ImageSchema, type ImageRow } from './image-schema.js';
 import { toColumns, toImage } from './image-row-mapping.js';
@@ -65,6 +65,18 @@ export class MikroOrmImageRepository implements ImageRepository {
 
   async findByChecksum(checksum: string): Promise<Image[]> {
     const rows = await this.em().find(ImageSchema, { checksumSha256: checksum }, { disableIdentityMap: true });
+    return rows.map(toImage);
+  }
+
+  /** Walks images_thumbnail_status_updated_at_index: status, then updated_at in order. */
+  async findStale({ statuses, updatedBefore, limit }: StaleQuery): Promise<Image[]> {
+    if (statuses.length === 0) return [];
+    const where: FilterQuery<ImageRow> = {
+      thumbnailStatus: { $in: [...statuses] },
+      updatedAt: { $lt: updatedBefore },
+      $or: [{ thumbnailNextRetryAt: null }, { thumbnailNextRetryAt: { $lt: updatedBefore } }],
+    };
+    const rows = await this.em().find(ImageSchema, where, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit, disableIdentityMap: true });
     return rows.map(toImage);
   }
 

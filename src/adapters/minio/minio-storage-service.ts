@@ -1,7 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { Client } from 'minio';
+import { Client, type BucketItem } from 'minio';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 export interface MinioStorageOptions {
@@ -119,6 +119,18 @@ export class MinioStorageService implements StorageService {
       await this.client.removeObject(this.bucket, key);
     } catch (error) {
       if (!isMissing(error)) throw this.failure('delete', key, error);
+    }
+  }
+
+  /** ListObjectsV2, a page of up to 1000 keys at a time, fetched as the caller iterates. */
+  async *list(prefix: string): AsyncIterable<string> {
+    try {
+      const items: AsyncIterable<BucketItem> = this.client.listObjectsV2(this.bucket, prefix, true);
+      for await (const item of items) {
+        if (item.name !== undefined) yield item.name;
+      }
+    } catch (error) {
+      throw this.failure('list', prefix, error);
     }
   }
 

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+
+/** Where the page's static files live, relative to the package root (tsc copies no .html/.css/.js). */
+const GALLERY_FOLDER = path.join('src', 'adapters', 'http', 'gallery');
+
+/** The page's own files served under `/gallery/` (beside `index.html`, served at `/`): ES modules and the stylesheet. */
+export const GALLERY_FILES = ['gallery.js', 'api.js', 'status.js', 'tokens.js', 'uploads.js', 'gallery.css'] as const;
+
+/** Everything local: the page talks only to this origin and runs only its own files. */
+export const GALLERY_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+};
+
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+  /** A prefix of the SHA-256 of the body: the `?v=` that makes the asset's URL content-addressed. */
+  readonly version: string;
+}
+
+export interface GalleryRoutesOptions {
+  /** The folder holding index.html and the page's modules and stylesheet. Default: found above this module. */
+  readonly folder?: string;
+}
+
+/**
+ * The browser gallery: `GET /` (the page, revalidated on every load) and `GET /gallery/*` (its ES
+ * modules, its stylesheet and the ThumbHash decoder as `/gallery/vendor/thumbhash.js`). The page's
+ * asset URLs and the modules' relative imports are rewritten to carry `?v=<content hash>`; with the
+ * current version an asset is cached for good, without it it revalidates by ETag.
+ * The files are read once, when the routes are built: a missing folder fails at start-up, by name.
+ */
+export function galleryRoutes(options: GalleryRoutesOptions = {}): Router {
+  const folder = options.folder ?? findGalleryFolder(path.dirname(fileURLToPath(import.meta.url)));
+  const sources = new Map<string, Buffer>(GALLERY_FILES.map((name) => [`/gallery/${name}`, readFileSync(path.join(folder, name))]));
+  sources.set('/gallery/vendor/thumbhash.js', readFileSync(createRequire(import.meta.url).resolve('thumbhash')));
+
+  const assets = new Map<string, Asset>();
+  const assetAt = (urlPath: string, importers: readonly string[] = []): Asset => {
+    const done = assets.get(urlPath);
+    if (done) return done;
+    const source = sources.get(urlPath);
+    if (!source || importers.includes(urlPath)) throw new Error(`gallery: ${importers.at(-1) ?? 'index.html'} needs ${urlPath}, which is missing or circular`);
+    const type = TYPES[path.extname(urlPath)] ?? 'application/octet-stream';
+    const body = type.startsWith('text/javascript')
+      ? versionReferences(source, /(\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+\.js)'/g, urlPath, (target) => assetAt(target, [...importers, urlPath]))
+      : source;
+    const asset = makeAsset(body, type);
+    assets.set(urlPath, asset);
+    return asset;
+  };
+  for (const urlPath of sources.keys()) assetAt(urlPath);
+  const page = makeAsset(
+    versionReferences(readFileSync(path.join(folder, 'index.html')), /(\b(?:href|src)=)"(\/gallery\/[^"?]+)"/g, '/', (target) => assetAt(target)),
+    TYPES['.html']!,
+  );
+
+  const router = new Router();
+  router.get('/', (ctx) => {
+    ctx.set('Content-Security-Policy', GALLERY_CSP);
+    send(ctx, page, 'no-cache');
+  });
+  for (const [urlPath, asset] of assets) {
+    router.get(urlPath, (ctx) => send(ctx, asset, ctx.query.v === asset.version ? IMMUTABLE : 'public, no-cache'));
+  }
+  return router;
+}
+
+/** Rewrites each reference matched by `pattern` (group 1: what precedes it, group 2: the URL) to `URL?v=<version>`. */
+function versionReferences(source: Buffer, pattern: RegExp, from: string, resolve: (urlPath: string) => Asset): Buffer {
+  const text = source.toString('utf8').replace(pattern, (whole, prefix: string, url: string) => {
+    const quote = whole.charAt(whole.length - 1);
+    const target = url.startsWith('/') ? url : path.posix.join(path.posix.dirname(from), url);
+    return `${prefix}${quote}${url}?v=${resolve(target).version}${quote}`;
+  });
+  return Buffer.from(text, 'utf8');
+}
+
+function makeAsset(body: Buffer, type: string): Asset {
+  return { body, type, version: createHash('sha256').update(body).digest('hex').slice(0, 16) };
+}
+
+function send(ctx: Context, asset: Asset, cacheControl: string): void {
+  const etag = `"${asset.version}"`;
+  ctx.status = 200;
+  ctx.set('Cache-Control', cacheControl);
+  ctx.set('ETag', etag);
+  ctx.type = asset.type;
+  // Compared by hand, as sendFile does: ctx.fresh ignores If-None-Match when the request says no-cache.
+  if (ctx.get('If-None-Match').split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.body = asset.body;
+}
+
+/**
+ * The gallery folder, looked up from `start` towards the root: the same source folder serves this
+ * module from `src/` (vitest, tsx) and from `dist/src/` (npm start), whose parents differ in depth.
+ */
+export function findGalleryFolder(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, GALLERY_FOLDER);
+    if (existsSync(path.join(candidate, 'index.html'))) return candidate;
+    if (path.dirname(dir) === dir) {
+      throw new Error(`gallery files not found: no ${GALLERY_FOLDER}/index.html in ${start} or any folder above it (ship that folder next to dist/)`);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** `imagehost/adapters/system`: the real clock. */
+export { SystemClock } from './system-clock.js';

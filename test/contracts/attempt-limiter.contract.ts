@@ -1,0 +1,2 @@
+// Moved to src/testing/contracts/ (published as `imagehost/testing`); edit it there.
+export * from '../../src/testing/contracts/attempt-limiter.contract.js';
