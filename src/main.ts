@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createPinoLogger } from './adapters/pino/pino-logger.js';
+import { createConsoleLogger } from './cli/console-logger.js';
+import { parseInvocation } from './cli/dispatch.js';
 import { openDatabase } from './adapters/mikro-orm/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type Koa from 'koa';
@@ -11,7 +13,6 @@ import { createImagehost, type Imagehost } from './imagehost.js';
 import type { Logger } from './ports/logger.js';
 import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
 
-const USAGE = 'usage: imagehost [serve|worker|migrate]   (configuration comes from environment variables; see README)';
 /** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -97,7 +98,10 @@ function onShutdown(logger: Logger, drain: () => Promise<void>): void {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const command = argv[0] ?? 'serve';
+  // The command line first: --help and usage errors are answered without reading the configuration.
+  const invocation = parseInvocation(argv);
+  if (invocation.kind === 'exit') process.exit(invocation.code);
+  const { command } = invocation;
   let config: Config;
   try {
     config = loadConfig();
@@ -106,17 +110,26 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.error(`imagehost: invalid configuration\n${error.message}`);
     process.exit(2);
   }
-  const logger = createPinoLogger(config.LOG_LEVEL, { pretty: config.LOG_PRETTY });
-  const commands: Record<string, (c: Config, l: Logger) => Promise<void>> = { serve, worker, migrate };
+  // import and regenerate print their result on stdout: their log lines go to stderr, as plain text.
+  const logger = invocation.kind === 'tool' ? createConsoleLogger(config.LOG_LEVEL) : createPinoLogger(config.LOG_LEVEL, { pretty: config.LOG_PRETTY });
+  const commands: Record<string, (c: Config, l: Logger) => Promise<void | number>> = {
+    serve,
+    worker,
+    migrate,
+    // import and regenerate, their arguments parsed above; they resolve with the exit code.
+    ...(invocation.kind === 'tool' ? { [command]: invocation.run } : {}),
+  };
   const run = commands[command];
   if (!run) {
-    console.error(`imagehost: unknown command "${command}"\n${USAGE}`);
+    console.error(`imagehost: unknown command "${command}" (imagehost --help lists them)`);
     process.exit(2);
   }
   // The effective configuration, once, credentials hidden (the pino `config` serializer and redaction).
   if (command === 'serve' || command === 'worker') logger.info({ command, config }, 'imagehost configuration');
   try {
-    await run(config, logger);
+    const exitCode = await run(config, logger);
+    // serve and worker keep running once started; a tool is done when it resolves.
+    if (typeof exitCode === 'number') process.exit(exitCode);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`imagehost: ${error.message}`);
