@@ -33,7 +33,7 @@ export type Invocation =
   /** A long-running service command, run by main.ts as before. */
   | { readonly kind: 'service'; readonly command: ServiceCommand }
   /** A one-shot tool: run it with the configuration and a console logger, then exit with its code. */
-  | { readonly kind: 'tool'; readonly command: string; run(config: Config, logger: Logger): Promise<number> };
+  | { readonly kind: 'tool'; readonly command: string; readonly run: (config: Config, logger: Logger) => Promise<number> };
 
 /**
  * Reads the command line (loading no driver: the commands' code is imported when they run): `imagehost [command] [options]`, `--help` anywhere, `help [command]`.

@@ -82,8 +82,13 @@ type ModelCommand = fc.AsyncCommand<ImagehostModel, ImagehostDriver>;
 /** An id no upload ever gets (the ids are random 128-bit values). */
 const UNKNOWN_ID = 'unknownunknownunknownA';
 
+/** Mostly a live image; one pick in five an upload deleted since, one in ten an id nobody has. */
 function pick(model: ImagehostModel, index: number): Uploaded | undefined {
-  return model.uploads[index % (model.uploads.length + 1)];
+  const live = [...model.live.values()];
+  const gone = model.uploads.filter((upload) => !model.live.has(upload.id));
+  if (index % 10 === 0) return undefined;
+  if (index % 5 === 1 && gone.length > 0) return gone[index % gone.length];
+  return live.length > 0 ? live[index % live.length] : gone[index % Math.max(1, gone.length)];
 }
 
 async function expectReadable(real: ImagehostDriver, image: Uploaded): Promise<void> {
@@ -197,17 +202,23 @@ export function imagehostCommands(options: {
   readonly maxCommands: number;
 }): fc.Arbitrary<Iterable<ModelCommand>> {
   const target = fc.nat({ max: 40 });
+  const uploads = imageSpec.map((spec) => new UploadCommand(spec, options.bytesOf));
+  const deletes = fc
+    .tuple(target, fc.constantFrom<TokenChoice>('right', 'wrong', 'wrong', 'another image’s', 'missing'), fc.nat({ max: options.clients - 1 }))
+    .map(([index, token, client]) => new DeleteCommand(index, token, client));
+  // Listed twice: uploads and deletes come up twice as often as the other commands.
   const arbitraries: fc.Arbitrary<ModelCommand>[] = [
-    imageSpec.map((spec) => new UploadCommand(spec, options.bytesOf)),
+    uploads,
+    uploads,
     fc.nat({ max: 40 }).map((index) => new UploadAgainCommand(index)),
-    fc
-      .tuple(target, fc.constantFrom<TokenChoice>('right', 'wrong', 'wrong', 'another image’s', 'missing'), fc.nat({ max: options.clients - 1 }))
-      .map(([index, token, client]) => new DeleteCommand(index, token, client)),
+    deletes,
+    deletes,
     target.map((index) => new ReadCommand(index)),
     fc.constant(new ListCommand()),
   ];
   if (options.withTime) arbitraries.push(fc.integer({ min: 1, max: 20 }).map((minutes) => new AdvanceCommand(minutes * 60_000)));
-  return fc.commands(arbitraries, { maxCommands: options.maxCommands });
+  // size 'max': sequences of any length up to maxCommands, not only the short ones of the default size.
+  return fc.commands(arbitraries, { maxCommands: options.maxCommands, size: 'max' });
 }
 
 /** After a run: everything the model holds is readable with its bytes, everything deleted is gone, the list matches. */
