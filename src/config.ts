@@ -60,7 +60,19 @@ export const configSchema = z.object({
   LOG_PRETTY: flag.default(false),
   METRICS_ENABLED: flag.default(true),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DELETE_ATTEMPTS_PER_IMAGE: integer(1, 1_000_000).default(10),
+  DELETE_ATTEMPTS_PER_CLIENT: integer(1, 1_000_000).default(30),
+  DELETE_ATTEMPTS_WINDOW_SECONDS: integer(1, 86_400).default(900),
+  TRUST_PROXY_HOPS: integer(0, 10).default(0),
+  HTTP_REQUEST_TIMEOUT_SECONDS: integer(0, 3600).default(300),
+  HTTP_HEADERS_TIMEOUT_SECONDS: integer(1, 600).default(20),
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: integer(1, 600).default(5),
+  HTTP_IDLE_TIMEOUT_SECONDS: integer(0, 3600).default(60),
 }).superRefine((config, context) => {
+  const { HTTP_REQUEST_TIMEOUT_SECONDS: request, HTTP_HEADERS_TIMEOUT_SECONDS: headers } = config;
+  if (request > 0 && headers > request) {
+    context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_SECONDS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_SECONDS' });
+  }
   if (config.STORAGE !== 'minio') return;
   for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
     if (!config[name]) context.addIssue({ code: 'custom', path: [name], message: 'is required when STORAGE=minio' });

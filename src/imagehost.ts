@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import type Koa from 'koa';
-import { DeleteImage } from './application/delete-image.js';
+import { DeleteImage, type DeleteAttemptLimits } from './application/delete-image.js';
 import { GenerateThumbnails } from './application/generate-thumbnails.js';
 import { GetImage } from './application/get-image.js';
 import { GetOriginal } from './application/get-original.js';
@@ -41,6 +41,7 @@ import {
 } from './wiring/adapter-modules.js';
 import { waitForDependency } from './wiring/wait-for-dependency.js';
 import { USE_CASES, useCaseModule } from './wiring/use-case-module.js';
+import { attemptLimiterModule, createAttemptLimiter } from './wiring/adapter-modules.js';
 
 /** A wired imagehost: the HTTP app, the background worker and the resources to close. */
 export interface Imagehost {
@@ -76,6 +77,14 @@ export function thumbnailSettings(config: Config): ThumbnailSettings {
   };
 }
 
+export function deleteAttemptRules(config: Config): Omit<DeleteAttemptLimits, 'limiter'> {
+  const windowMs = config.DELETE_ATTEMPTS_WINDOW_SECONDS * 1000;
+  return {
+    perImage: { maxFailures: config.DELETE_ATTEMPTS_PER_IMAGE, windowMs },
+    perClient: { maxFailures: config.DELETE_ATTEMPTS_PER_CLIENT, windowMs },
+  };
+}
+
 /** The composition root: builds every adapter named by `config` and checks the wiring before anything runs. */
 export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
   const wait = config.DEPENDENCY_TIMEOUT_SECONDS;
@@ -85,8 +94,9 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
     const scheduler = createScheduler(config, logger);
     const events = createEvents(config, logger);
+    const attempts = createAttemptLimiter(config, logger);
     const metrics = config.METRICS_ENABLED ? new ImagehostMetrics({ scheduler }) : undefined;
-    cleanup = () => Promise.all([scheduler.stop(), events.close()]).then(() => undefined);
+    cleanup = () => Promise.all([scheduler.stop(), events.close(), attempts.close()]).then(() => undefined);
     await waitForDependency('queue', wait, logger, () => scheduler.stats());
     if (config.MIGRATE_ON_START) {
       const applied = await database.migrate();
@@ -100,10 +110,11 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       schedulerModule(scheduler),
       eventsModule(events),
       resizerModule(config, metrics),
+      attemptLimiterModule(attempts.limiter),
       useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000, {
         reconcileStaleMs: config.RECONCILE_STALE_SECONDS * 1000,
         sweepMaxKeys: config.SWEEP_MAX_KEYS,
-      }),
+      }, deleteAttemptRules(config)),
     );
     assertWired(container);
     const readinessChecks: ReadinessCheck[] = [
@@ -136,6 +147,10 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
         jobStats: container.get(GetJobStats),
       },
     });
+    // Behind TRUST_PROXY_HOPS reverse proxies, ctx.ip is the address the outermost trusted one saw
+    // (X-Forwarded-For counted from the right, so a client cannot choose it); otherwise the socket's peer.
+    app.proxy = config.TRUST_PROXY_HOPS > 0;
+    app.maxIpsCount = config.TRUST_PROXY_HOPS;
     const generate = container.get(GenerateThumbnails);
     const core: TaskHandlers = {
       'generate-thumbnails': (payload, job) => generate.execute(payload.imageId, job),

@@ -7,6 +7,7 @@ import { openDatabase } from './adapters/mikro-orm/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type Koa from 'koa';
 import { createHealthApp } from './adapters/http/http-app.js';
+import { createHttpServer } from './adapters/http/http-server.js';
 import { metricsRoutes } from './adapters/http/metrics-routes.js';
 import { requestLogging } from './adapters/http/request-logging.js';
 import { createImagehost, type Imagehost } from './imagehost.js';
@@ -42,7 +43,13 @@ async function worker(config: Config, logger: Logger): Promise<void> {
 }
 
 async function listen(app: Koa, config: Config, logger: Logger, host: Imagehost, message: string): Promise<void> {
-  const server: Server = app.listen(config.PORT, config.HOST);
+  const server: Server = createHttpServer(app.callback(), {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+    idleTimeoutMs: config.HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+  });
+  server.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -4,13 +4,16 @@ import type { Config } from '../config.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
 import { MinioStorageService } from '../adapters/minio/minio-storage-service.js';
 import { BullMqTaskScheduler } from '../adapters/bullmq/bullmq-task-scheduler.js';
+import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.js';
+import { RedisAttemptLimiter } from '../adapters/redis/redis-attempt-limiter.js';
 import { RedisImageEvents } from '../adapters/redis/redis-image-events.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { MeasuredImageResizer } from '../adapters/prometheus/measured-image-resizer.js';
 import type { ImagehostMetrics } from '../adapters/prometheus/metrics.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
+import { AttemptLimiter } from '../ports/attempt-limiter.js';
 import { Clock } from '../ports/clock.js';
 import { ImageEvents } from '../ports/image-events.js';
 import { ImageRepository } from '../ports/image-repository.js';
@@ -95,5 +98,22 @@ export function resizerModule(config: Config, metrics?: ImagehostMetrics): Conta
   return new ContainerModule(({ bind }) => {
     const sharp = new SharpImageResizer({ maxPixels: config.MAX_PIXELS, timeoutSeconds: config.DECODE_TIMEOUT_SECONDS });
     bind<ImageResizer>(ImageResizer).toConstantValue(metrics ? new MeasuredImageResizer(sharp, metrics) : sharp);
+  });
+}
+
+/**
+ * Counting of wrong delete tokens: in this process with the in-process queue, in Redis (shared by
+ * every API process) with BullMQ, where API processes are scaled out.
+ */
+export function createAttemptLimiter(config: Config, logger: Logger): { limiter: AttemptLimiter; close(): Promise<void> } {
+  const clock = new SystemClock();
+  if (config.QUEUE === 'in-process') return { limiter: new InMemoryAttemptLimiter(clock), close: () => Promise.resolve() };
+  const limiter = new RedisAttemptLimiter({ url: config.REDIS_URL, prefix: `${config.QUEUE_NAME}:attempts:`, clock, logger });
+  return { limiter, close: () => limiter.close() };
+}
+
+export function attemptLimiterModule(limiter: AttemptLimiter): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<AttemptLimiter>(AttemptLimiter).toConstantValue(limiter);
   });
 }

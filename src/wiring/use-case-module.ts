@@ -1,6 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { DEFAULT_DELETE_ATTEMPT_RULES, DeleteImage } from '../application/delete-image.js';
-import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
+import { DeleteImage, type DeleteAttemptLimits } from '../application/delete-image.js';
 import { GenerateThumbnails } from '../application/generate-thumbnails.js';
 import { GetImage } from '../application/get-image.js';
 import { GetOriginal } from '../application/get-original.js';
@@ -14,6 +13,7 @@ import { RetryFailedThumbnails } from '../application/retry-failed-thumbnails.js
 import { RetryThumbnails } from '../application/retry-thumbnails.js';
 import type { ThumbnailSettings, UploadLimits } from '../application/settings.js';
 import { UploadImage } from '../application/upload-image.js';
+import { AttemptLimiter } from '../ports/attempt-limiter.js';
 import { Clock } from '../ports/clock.js';
 import { ImageEvents } from '../ports/image-events.js';
 import { ImageRepository } from '../ports/image-repository.js';
@@ -53,6 +53,7 @@ export function useCaseModule(
   thumbnails: ThumbnailSettings,
   idempotencyWindowMs: number,
   maintenance: MaintenanceSettings,
+  deleteAttemptRules: Omit<DeleteAttemptLimits, 'limiter'>,
 ): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<UploadLimits>(UploadLimitsToken).toConstantValue(limits);
@@ -92,9 +93,9 @@ export function useCaseModule(
       .inSingletonScope();
     bind(DeleteImage)
       .toResolvedValue(
-        (r: ImageRepository, s: StorageService, e: ImageEvents, c: Clock) =>
-          new DeleteImage(r, s, e, c, { limiter: new InMemoryAttemptLimiter(c), ...DEFAULT_DELETE_ATTEMPT_RULES }),
-        [ImageRepository, StorageService, ImageEvents, Clock],
+        (r: ImageRepository, s: StorageService, e: ImageEvents, c: Clock, a: AttemptLimiter) =>
+          new DeleteImage(r, s, e, c, { limiter: a, ...deleteAttemptRules }),
+        [ImageRepository, StorageService, ImageEvents, Clock, AttemptLimiter],
       )
       .inSingletonScope();
     bind(ListImages).toResolvedValue((r: ImageRepository) => new ListImages(r), [ImageRepository]).inSingletonScope();

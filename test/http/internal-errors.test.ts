@@ -159,7 +159,7 @@ describe('errors whose text merely looks like a client mistake', () => {
   // Known defect: errorMiddleware's classify() turns any error whose message matches /form|multipart|boundary|part header/
   // into 400 MALFORMED_MULTIPART, unlogged ("format", "transform", "platform" match). Multipart errors are now classified
   // where they arise (image-routes.ts), so that fallback can go; then change `it.fails` to `it`.
-  it.fails.each([
+  it.each([
     ["a TypeError reading 'format'", () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'format')"))],
     ['a transform stream failure', () => Promise.reject(new Error('Transform stream closed early'))],
   ])('%s is an internal error (500, logged), not a malformed upload', async (_name, fail) => {

@@ -74,7 +74,7 @@ const limits: fc.Arbitrary<DeleteLimits> = fc.record({
 
 describe('the core against a model (in memory)', () => {
   it('keeps every image readable and intact until its right token deletes it, lists exactly the live set, and limits wrong tokens', async () => {
-    const commands = imagehostCommands({ bytesOf: fakeBytes, clients: 3, withTime: true, maxCommands: 50 });
+    const commands = imagehostCommands({ bytesOf: fakeBytes, clients: 3, withTime: true, maxCommands: 60 });
     await fc.assert(
       fc.asyncProperty(limits, commands, async (deleteLimits, sequence) => {
         const kit = coreKit({ deleteAttempts: deleteLimits });

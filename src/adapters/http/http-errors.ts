@@ -49,14 +49,10 @@ const MULTIPART_CODES: Readonly<Record<string, [string, string]>> = {
 
 function classify(error: unknown): { code: string; message: string } | null {
   if (error instanceof DomainError || error instanceof HttpRequestError) return { code: error.code, message: error.message };
-  const named = error as { name?: unknown; code?: unknown; message?: unknown; status?: unknown; expose?: unknown };
+  const named = error as { name?: unknown; code?: unknown };
   if (named.name === 'MulterError' && typeof named.code === 'string') {
     const [code, message] = MULTIPART_CODES[named.code] ?? ['MALFORMED_MULTIPART', 'The multipart body is malformed'];
     return { code, message };
-  }
-  // busboy parse failures ("Unexpected end of form", "Malformed part header", …) and koa client errors.
-  if (typeof named.message === 'string' && /form|multipart|boundary|part header/i.test(named.message)) {
-    return { code: 'MALFORMED_MULTIPART', message: 'The multipart body is malformed' };
   }
   return null;
 }
