@@ -24,6 +24,9 @@ export async function mixedLoad(
   alive: Live[] = [],
 ): Promise<LoadReport> {
   const statuses: Record<number, number> = {};
+  // Images being downloaded are not deleted under the download: s3rver (unlike S3 and MinIO, which
+  // finish a GET already under way) cuts such a download off mid-body.
+  const reading = new Map<string, number>();
   let next = 0;
   const count = (status: number) => (statuses[status] = (statuses[status] ?? 0) + 1);
   const one = async (n: number): Promise<void> => {
@@ -36,9 +39,16 @@ export async function mixedLoad(
       if (body.id && body.delete_token) alive.push({ id: body.id, token: body.delete_token });
     } else if (roll < 8) {
       const path = ['', '/file', '/thumbnail'][n % 3]!;
-      const response = await fetch(`${baseUrl}/api/v1/images/${target.id}${path}`);
-      count(response.status);
-      await response.arrayBuffer();
+      reading.set(target.id, (reading.get(target.id) ?? 0) + 1);
+      try {
+        const response = await fetch(`${baseUrl}/api/v1/images/${target.id}${path}`);
+        count(response.status);
+        await response.arrayBuffer();
+      } finally {
+        reading.set(target.id, reading.get(target.id)! - 1);
+      }
+    } else if (reading.get(target.id)) {
+      count(0); // skipped: a download of it is under way
     } else {
       alive.splice(alive.indexOf(target), 1);
       const response = await fetch(`${baseUrl}/api/v1/images/${target.id}`, { method: 'DELETE', headers: { 'X-Delete-Token': target.token } });
