@@ -7,14 +7,15 @@ import { targetText, type Row } from './rows.js';
  */
 export function chartSvg(rows: readonly Row[], title: string): string {
   const plotted = rows.filter((r) => r.ratio !== null && Number.isFinite(r.ratio));
-  const label = 330;
+  const label = 370;
   const plot = 430;
   const right = 140;
   const rowHeight = 26;
   const top = 56;
   const width = label + plot + right;
   const height = top + plotted.length * rowHeight + 40;
-  const max = Math.max(2, Math.ceil(Math.max(...plotted.map((r) => Math.max(r.ratio ?? 0, r.target?.value ?? 0))) * 2) / 2);
+  // Targets sit between 0.85 and 1.6: a fixed 0–3 scale keeps them readable; longer bars are clipped (→).
+  const max = 3;
   const x = (value: number) => label + (Math.min(value, max) / max) * plot;
   const colour = { pass: '#2e7d32', miss: '#c62828', info: '#9e9e9e', error: '#6d4c41' };
   const parts: string[] = [

@@ -94,8 +94,8 @@ async function downloadPackages(dir: string, log: (line: string) => void): Promi
   const fail = (why: string): never => {
     throw new Error(
       `corpus: ${why}. The bench needs real photographs from Debian's wallpaper packages (${PACKAGES.join(', ')}) ` +
-        'fetched with apt-get; it does not fall back to synthetic images. Run it on a Debian machine with apt, or ' +
-        'put the images in bench/.corpus/ yourself.',
+        'fetched with apt-get; it does not fall back to synthetic images. Run it on a Debian or Ubuntu machine with apt, ' +
+        'or copy a bench/.corpus/ folder made by a run on one.',
     );
   };
   const known = async (): Promise<boolean> => {

@@ -7,8 +7,8 @@ import { uploadLoad, type UploadSample } from './load.js';
 import { memoryNow, startSampler, type RoundMemory } from './memory.js';
 import { readyTimes } from './ready-times.js';
 import { dropQueue } from './redis-queue.js';
-import { jobCounts, startService, type ServiceProcess } from './service.js';
-import { distribution, sleep, waitUntil, type Distribution } from './stats.js';
+import { assertReachable, jobCounts, processCpuSeconds, startService, type ServiceProcess } from './service.js';
+import { distribution, now, sleep, waitUntil, type Distribution } from './stats.js';
 
 /**
  * Measures 3, 4 and 5: two real `node dist/src/main.js serve` processes under the same closed-loop
@@ -18,6 +18,8 @@ import { distribution, sleep, waitUntil, type Distribution } from './stats.js';
  */
 export interface ServerFigures {
   readonly label: string;
+  /** Status and start of the answer of the first few uploads that did not answer 201. */
+  readonly failures: readonly string[];
   readonly latencyMs: Distribution;
   readonly uploadsPerSecond: number;
   readonly errors: number;
@@ -40,20 +42,26 @@ export interface LatencyResult {
 
 export interface LatencyOptions {
   readonly rounds: number;
+  /** Each round alternates this many times between the servers. */
+  readonly slices: number;
   readonly uploadsPerRound: number;
   readonly clients: number;
   readonly sizes: readonly number[];
+  /** performance.now() by which the section should be done: later slices of a round are left out when time runs short. */
+  readonly deadline: number;
   readonly log: (line: string) => void;
 }
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const ROUND_SECONDS = 120;
+export const REDIS_START = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
+const SLICE_SECONDS = 60;
 const DRAIN_SECONDS = 240;
 /** Idle time after a round before its "after" memory reading. */
 const SETTLE_MS = 2000;
 
 export async function measureLatency(corpus: readonly CorpusImage[], options: LatencyOptions): Promise<LatencyResult> {
-  const { rounds, uploadsPerRound, clients, log } = options;
+  const { rounds, slices, uploadsPerRound, clients, log } = options;
+  await assertReachable('Redis (for the thumbnails-off server)', REDIS_URL, REDIS_START);
   const onDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-on-'));
   const offDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-off-'));
   const queueName = `imagehost-bench-off-${randomBytes(6).toString('hex')}`;
@@ -76,37 +84,61 @@ export async function measureLatency(corpus: readonly CorpusImage[], options: La
     const samples = { on: [] as UploadSample[], off: [] as UploadSample[] };
     const seconds = { on: 0, off: 0 };
     const memory = { on: [] as RoundMemory[], off: [] as RoundMemory[] };
-    let thumbnailSeconds = 0;
-    const roundStarts: { at: number; ids: string[] }[] = [];
+    const sliceStarts: { at: number; ids: string[] }[] = [];
+    const perSlice = Math.ceil(uploadsPerRound / slices);
+    let longestSlice = 0;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
-      for (const side of order) {
-        const server = side === 'on' ? on : off;
-        const sampler = await startSampler(server.pid);
-        const startedAt = Date.now();
-        const load = await uploadLoad(server.baseUrl, corpus, uploadsPerRound, clients, ROUND_SECONDS);
-        if (side === 'on' && !(await waitUntil(() => drained(on), DRAIN_SECONDS * 1000, 100))) {
-          log(`  warning: thumbnails not drained ${DRAIN_SECONDS} s after round ${round + 1}`);
+      const samplers = { on: startSampler(on.pid), off: startSampler(off.pid) };
+      const busy = { on: { cpu: 0, wall: 0 }, off: { cpu: 0, wall: 0 } };
+      const roundSamples = { on: [] as UploadSample[], off: [] as UploadSample[] };
+      for (let slice = 0; slice < slices; slice++) {
+        // Every round keeps at least one slice (memory needs its rounds); later ones only while time allows.
+        const remainingRounds = rounds - round - 1;
+        if (slice > 0 && now() + longestSlice * (1 + remainingRounds) > options.deadline) {
+          log(`  (time is short: round ${round + 1} keeps ${slice} of ${slices} slices)`);
+          break;
         }
-        const usage = await sampler.stop();
-        await sleep(SETTLE_MS);
+        const sliceStarted = now();
+        // Alternate which server goes first, so that a change in the machine's background load hits both alike.
+        for (const side of (round * slices + slice) % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const server = side === 'on' ? on : off;
+          const cpu = await processCpuSeconds(server.pid);
+          const wall = Date.now();
+          const load = await uploadLoad(server.baseUrl, corpus, perSlice, clients, SLICE_SECONDS);
+          // The next slice starts only once this server's thumbnails are done: its background work must not
+          // spill onto the other server's measurement.
+          if (side === 'on' && !(await waitUntil(() => drained(on), DRAIN_SECONDS * 1000, 100))) {
+            log(`  warning: thumbnails not drained ${DRAIN_SECONDS} s after a slice of round ${round + 1}`);
+          }
+          busy[side].cpu += (await processCpuSeconds(server.pid)) - cpu;
+          busy[side].wall += (Date.now() - wall) / 1000;
+          roundSamples[side].push(...load.samples);
+          seconds[side] += load.seconds;
+          if (side === 'on') sliceStarts.push({ at: wall, ids: load.samples.flatMap((s) => (s.id ? [s.id] : [])) });
+        }
+        longestSlice = Math.max(longestSlice, now() - sliceStarted);
+      }
+      const usage = { on: await samplers.on.stop(), off: await samplers.off.stop() };
+      await sleep(SETTLE_MS);
+      for (const side of ['on', 'off'] as const) {
+        const server = side === 'on' ? on : off;
         const after = await memoryNow(server.pid);
-        samples[side].push(...load.samples);
-        seconds[side] += load.seconds;
-        memory[side].push({ ...usage, peakSinceStartMiB: after.peakMiB, afterMiB: after.rssMiB });
-        if (side === 'on') roundStarts.push({ at: startedAt, ids: load.samples.flatMap((s) => (s.id ? [s.id] : [])) });
-        const d = distribution(load.samples.map((s) => s.latencyMs));
+        const coresUsed = busy[side].cpu / busy[side].wall;
+        memory[side].push({ sampledPeakMiB: usage[side].sampledPeakMiB, peakSinceStartMiB: after.peakMiB, afterMiB: after.rssMiB, coresUsed });
+        samples[side].push(...roundSamples[side]);
+        const d = distribution(roundSamples[side].map((s) => s.latencyMs));
         log(
-          `  round ${round + 1}/${rounds} ${side.padEnd(3)}: ${load.samples.length} uploads in ${load.seconds.toFixed(1)} s, ` +
-            `p50 ${d.p50.toFixed(1)} ms p95 ${d.p95.toFixed(1)} ms, errors ${load.errors}, ` +
-            `RSS peak ${usage.sampledPeakMiB.toFixed(0)} MiB → after ${after.rssMiB.toFixed(0)} MiB, cores used ${usage.coresUsed.toFixed(2)}`,
+          `  round ${round + 1}/${rounds} ${side.padEnd(3)}: ${roundSamples[side].length} uploads, p50 ${d.p50.toFixed(1)} ms p95 ${d.p95.toFixed(1)} ms, ` +
+            `errors ${roundSamples[side].filter((s) => s.status !== 201).length}, RSS peak ${usage[side].sampledPeakMiB.toFixed(0)} MiB → ` +
+            `after ${after.rssMiB.toFixed(0)} MiB, cores used ${coresUsed.toFixed(2)}`,
         );
       }
     }
     await Promise.all(servers.map((s) => s.stop()));
     // Ready times come from the rows themselves, read after the run: polling during the load would add load.
     const ready = await readyTimes(onDir, samples.on, sizes);
-    for (const { at, ids } of roundStarts) {
+    let thumbnailSeconds = 0;
+    for (const { at, ids } of sliceStarts) {
       const last = Math.max(...ids.map((id) => ready.readyAt.get(id) ?? Number.NaN).filter(Number.isFinite));
       if (Number.isFinite(last)) thumbnailSeconds += (last - at) / 1000;
     }
@@ -115,6 +147,7 @@ export async function measureLatency(corpus: readonly CorpusImage[], options: La
       latencyMs: distribution(samples[side].filter((s) => s.status === 201).map((s) => s.latencyMs)),
       uploadsPerSecond: samples[side].length / seconds[side],
       errors: samples[side].filter((s) => s.status !== 201).length,
+      failures: samples[side].flatMap((s) => (s.status === 201 ? [] : [`${s.status}: ${s.error ?? ''}`])).slice(0, 3),
       idleRssMiB: idle[side],
       rounds: memory[side],
     });

@@ -9,6 +9,8 @@ export interface UploadSample {
   /** Wall-clock time the answer's last byte arrived (ms since the epoch). */
   readonly doneAt: number;
   readonly id: string | null;
+  /** The start of the answer (or the client error) when it was not 201. */
+  readonly error?: string;
 }
 
 export interface LoadResult {
@@ -35,7 +37,8 @@ export async function uploadLoad(baseUrl: string, corpus: readonly CorpusImage[]
         latencyMs: Number.NaN,
         doneAt: Date.now(),
       }));
-      const id = answer.status === 201 ? (JSON.parse(answer.body) as { id: string }).id : null;
+      if (answer.status !== 201) return { status: answer.status, latencyMs: answer.latencyMs, doneAt: answer.doneAt, id: null, error: answer.body.slice(0, 300) };
+      const id = (JSON.parse(answer.body) as { id: string }).id;
       return { status: answer.status, latencyMs: answer.latencyMs, doneAt: answer.doneAt, id };
     },
     started + maxSeconds * 1000,

@@ -1,10 +1,9 @@
-import { processCpuSeconds, processMemory } from './service.js';
-import { MiB, now } from './stats.js';
+import { processMemory } from './service.js';
+import { MiB } from './stats.js';
 
 /**
  * Measure 5's instruments: the service process's resident memory, read from /proc/<pid>/status
- * (VmRSS now, VmHWM the peak since start), sampled every 100 ms while a round runs, plus its CPU
- * time, so each round says how many cores the process used.
+ * (VmRSS now, VmHWM the peak since start), sampled every 100 ms while a round runs.
  */
 export interface RoundMemory {
   /** Highest VmRSS sampled during the round, MiB. */
@@ -13,18 +12,16 @@ export interface RoundMemory {
   readonly peakSinceStartMiB: number;
   /** VmRSS once the round's work has finished and the process has idled for a moment, MiB. */
   readonly afterMiB: number;
-  /** CPU seconds used during the round ÷ its wall seconds. */
+  /** CPU seconds ÷ wall seconds while this process was under load (and, with thumbnails on, draining). */
   readonly coresUsed: number;
 }
 
 export interface Sampler {
-  /** Stops sampling; resolves with the round's peak and CPU use. */
-  stop(): Promise<{ sampledPeakMiB: number; coresUsed: number }>;
+  /** Stops sampling; resolves with the highest VmRSS seen. */
+  stop(): Promise<{ sampledPeakMiB: number }>;
 }
 
-export async function startSampler(pid: number, intervalMs = 100): Promise<Sampler> {
-  const cpuStart = await processCpuSeconds(pid);
-  const started = now();
+export function startSampler(pid: number, intervalMs = 100): Sampler {
   let peak = 0;
   let stopped = false;
   const loop = (async () => {
@@ -40,8 +37,7 @@ export async function startSampler(pid: number, intervalMs = 100): Promise<Sampl
     async stop() {
       stopped = true;
       await loop;
-      const cpu = (await processCpuSeconds(pid)) - cpuStart;
-      return { sampledPeakMiB: peak / MiB, coresUsed: cpu / ((now() - started) / 1000) };
+      return { sampledPeakMiB: peak / MiB };
     },
   };
 }

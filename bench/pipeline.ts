@@ -26,6 +26,8 @@ interface Throughput {
   readonly renditions: number;
   readonly seconds: number;
   readonly perSecond: number;
+  /** CPU time of this process (all threads) per image: far less sensitive to other load than wall time. */
+  readonly cpuMsPerImage: number;
 }
 
 export interface PipelineOptions {
@@ -61,6 +63,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
       });
     const runImagehost = async (items: { id: string }[]) => {
       const jobMs: number[] = [];
+      const cpu = process.cpuUsage();
       const started = now();
       await pool(items, concurrency, async ({ id }) => {
         const t = now();
@@ -68,15 +71,17 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
         jobMs.push(now() - t);
       });
       const seconds = (now() - started) / 1000;
+      const cpuMs = cpuMsSince(cpu);
       const stored = await Promise.all(items.map(({ id }) => repository.findById(id)));
       const ready = stored.filter((image) => image?.thumbnail.status === 'ready');
       const renditions = ready.reduce((n, image) => n + (image?.thumbnail.renditions.length ?? 0), 0);
-      return { seconds, renditions, images: ready.length, failed: items.length - ready.length, jobMs };
+      return { seconds, cpuMs, renditions, images: ready.length, failed: items.length - ready.length, jobMs };
     };
     const runRaw = async (items: { data: Uint8Array }[]) => {
+      const cpu = process.cpuUsage();
       const started = now();
       const counts = await pool(items, concurrency, ({ data }) => rawSharpRender(data, raw));
-      return { seconds: (now() - started) / 1000, renditions: counts.reduce((a, b) => a + b, 0), images: counts.length };
+      return { seconds: (now() - started) / 1000, cpuMs: cpuMsSince(cpu), renditions: counts.reduce((a, b) => a + b, 0), images: counts.length };
     };
 
     // Warm-up (untimed): code paths, libvips caches, the database file.
@@ -84,7 +89,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
     await runImagehost(warm);
     await runRaw(warm);
 
-    const totals = { ih: { seconds: 0, renditions: 0, images: 0, failed: 0 }, raw: { seconds: 0, renditions: 0, images: 0 } };
+    const totals = { ih: { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }, raw: { seconds: 0, cpuMs: 0, renditions: 0, images: 0 } };
     const jobMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const items = await prepare(corpus);
@@ -94,11 +99,13 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
         if (side === 'raw') {
           const r = await runRaw(items);
           totals.raw.seconds += r.seconds;
+          totals.raw.cpuMs += r.cpuMs;
           totals.raw.renditions += r.renditions;
           totals.raw.images += r.images;
         } else {
           const r = await runImagehost(items);
           totals.ih.seconds += r.seconds;
+          totals.ih.cpuMs += r.cpuMs;
           totals.ih.renditions += r.renditions;
           totals.ih.images += r.images;
           totals.ih.failed += r.failed;
@@ -107,13 +114,25 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
       }
       log(`  pipeline round ${round + 1}/${rounds}: imagehost ${rate(totals.ih)} renditions/s, raw sharp ${rate(totals.raw)} (running totals)`);
     }
-    const imagehost = { ...totals.ih, perSecond: totals.ih.renditions / totals.ih.seconds, jobMs: distribution(jobMs) };
-    const rawSharp = { ...totals.raw, perSecond: totals.raw.renditions / totals.raw.seconds };
+    const figures = (t: { seconds: number; cpuMs: number; renditions: number; images: number }) => ({
+      images: t.images,
+      renditions: t.renditions,
+      seconds: t.seconds,
+      perSecond: t.renditions / t.seconds,
+      cpuMsPerImage: t.cpuMs / t.images,
+    });
+    const imagehost = { ...figures(totals.ih), failed: totals.ih.failed, jobMs: distribution(jobMs) };
+    const rawSharp = figures(totals.raw);
     return { concurrency, rounds, imagehost, rawSharp, ratio: imagehost.perSecond / rawSharp.perSecond };
   } finally {
     await host.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function rate(t: { renditions: number; seconds: number }): string {

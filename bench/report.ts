@@ -14,6 +14,15 @@ export interface RunInfo {
   readonly notes: string[];
 }
 
+const METHOD = [
+  '1: the corpus is uploaded through UploadImage (untimed, each upload with bytes of its own so nothing is deduplicated), then GenerateThumbnails runs every job at WORKER_CONCURRENCY at once over the real fs + libsql + sharp adapters (built by createImagehost); the yardstick is sharp alone doing the same decode, resize and encode on the same bytes at the same concurrency. Rounds alternate which side goes first. CPU per image is this process\'s CPU time, which other load on the machine moves far less than wall time.',
+  '2: SharpImageResizer.render, one image at a time, with [150, 300, 600] against [300] alone, and three separate single-size renders for contrast; the order rotates per image.',
+  '3–5: two `node dist/src/main.js serve` processes get the same closed-loop load (8 clients on 127.0.0.1, the corpus over and over) in alternating slices. On: the default in-process queue, so the API process makes the thumbnails while it takes uploads. Off: QUEUE=bullmq with no worker anywhere (a queue name of its own), so uploads are only enqueued; that adds a Redis enqueue (about 0.3 ms at the median here) to each off upload, which flatters the on ÷ off ratio slightly. After each on-slice the bench waits for its thumbnails, so background work never spills onto the off-slice.',
+  '4: ready time is the ready row\'s updatedAt (read after the run through the project\'s repository, so nothing polls during the load) minus the moment the upload\'s answer arrived; under a closed loop that outruns thumbnailing it is mostly queueing, hence the yardstick of one job\'s own time from measure 1.',
+  '5: VmRSS sampled every 100 ms and VmHWM from /proc/<pid>/status; "after" is read 2 s after a round\'s work is done.',
+  '6: API and workers are separate processes on a scratch PostgreSQL database, a shared DATA_DIR and a queue of their own; the queue is paused while workers start and a batch is uploaded, then timed from resume to the last job. The machine ceiling is raw sharp two at a time ÷ one at a time, measured just before and after: what the machine allowed while other processes ran.',
+];
+
 const HEAD = ['measure', 'figure', 'yardstick', 'ratio', 'target', 'pass/miss'];
 
 function cells(r: Row): string[] {
@@ -32,7 +41,7 @@ function markdown(rows: readonly Row[], info: RunInfo, results: Results): string
   const md = [
     `# imagehost bench — ${info.mode} run, ${info.startedAt}`,
     '',
-    `Every ratio compares two figures measured in the same run on the same machine, so it holds on a noisy machine where absolute figures do not. Took ${fmt(info.seconds, 0)} s.`,
+    `Every ratio compares two figures measured in the same run, in alternating turns, so it holds far better than absolute figures on a noisy machine; the ratios that need spare cores (3 and 6) still want a quiet one (see "cores busy with other work" below). Took ${fmt(info.seconds, 0)} s.`,
     '',
     '![bench results](latest.svg)',
     '',
@@ -60,6 +69,7 @@ function markdown(rows: readonly Row[], info: RunInfo, results: Results): string
     md.push('', '## BullMQ runs', '', '| workers | WORKER_CONCURRENCY | jobs ready | seconds | renditions/s | cores used |', '|---|---|---|---|---|---|');
     for (const r of results.scale.runs) md.push(`| ${r.workers} | ${r.concurrency} | ${r.ready}/${r.jobs} | ${fmt(r.seconds, 2)} | ${fmt(r.perSecond)} | ${fmt(r.coresUsed, 2)} |`);
   }
+  md.push('', '## How each figure is measured', '', ...METHOD.map((m) => `- ${m}`));
   if (info.notes.length) md.push('', '## Notes', '', ...info.notes.map((n) => `- ${n}`));
   return `${md.join('\n')}\n`;
 }

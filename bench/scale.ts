@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
 import { uploadLoad } from './load.js';
-import { parallelCeiling } from './raw-sharp.js';
+import { parallelCeiling, type RawOptions } from './raw-sharp.js';
 import { openQueue, type BenchQueue } from './redis-queue.js';
-import { scratchPostgres } from './scratch-postgres.js';
-import { processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
+import { BENCH_POSTGRES_URL, scratchPostgres } from './scratch-postgres.js';
+import { REDIS_START } from './latency.js';
+import { assertReachable, processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
 import { now, pool, waitUntil } from './stats.js';
 
 /**
@@ -50,9 +51,20 @@ const RUN_SECONDS = 180;
 
 export async function measureScale(
   corpus: readonly CorpusImage[],
-  options: { jobsPerRun: number; concurrencies: readonly number[]; order: readonly number[]; sizes: readonly number[]; log: (line: string) => void },
+  options: {
+    jobsPerRun: number;
+    concurrencies: readonly number[];
+    order: readonly number[];
+    sizes: readonly number[];
+    raw: Omit<RawOptions, 'sizes'>;
+    /** performance.now() by which the section should be done: later pairs of runs are left out when time runs short. */
+    deadline: number;
+    log: (line: string) => void;
+  },
 ): Promise<ScaleResult> {
-  const rawOptions = { sizes: options.sizes, format: 'jpeg' as const, quality: 85 };
+  await assertReachable('Redis', REDIS_URL, REDIS_START);
+  await assertReachable('PostgreSQL', BENCH_POSTGRES_URL, 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
+  const rawOptions = { ...options.raw, sizes: options.sizes };
   const ceiling = () => parallelCeiling(corpus.map((c) => c.data), rawOptions, 2).then((c) => c.ratio);
   const before = await ceiling();
   options.log(`  ceiling before: raw sharp 2 at a time ÷ 1 at a time = ${before.toFixed(2)}`);
@@ -65,17 +77,29 @@ export async function measureScale(
   try {
     api = await startService('api, bullmq', 'serve', env);
     const runs: ScaleRun[] = [];
-    for (const concurrency of options.concurrencies) {
-      for (const workers of options.order) {
-        const run = await oneRun(api, queue, corpus, { ...env, MIGRATE_ON_START: 'false', WORKER_CONCURRENCY: String(concurrency) }, workers, options.jobsPerRun);
-        runs.push({ ...run, concurrency });
-        options.log(
-          `  ${workers} worker(s) × WORKER_CONCURRENCY=${concurrency}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
-            `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)}`,
-        );
+    let longest = 0;
+    // Runs go in pairs (1 and 2 workers, then 2 and 1): every concurrency's first pair before any repeat.
+    // The very first pair always runs; a later one only if it fits before the deadline.
+    for (let i = 0; i < options.order.length; i += 2) {
+      for (const concurrency of options.concurrencies) {
+        if (runs.length > 0 && now() + 2 * longest > options.deadline) {
+          options.log(`  (time is short: the pair of runs at WORKER_CONCURRENCY=${concurrency} is left out)`);
+          continue;
+        }
+        for (const workers of options.order.slice(i, i + 2)) {
+          const started = now();
+          const run = await oneRun(api, queue, corpus, { ...env, MIGRATE_ON_START: 'false', WORKER_CONCURRENCY: String(concurrency) }, workers, options.jobsPerRun);
+          longest = Math.max(longest, now() - started);
+          runs.push({ ...run, concurrency });
+          options.log(
+            `  ${workers} worker(s) × WORKER_CONCURRENCY=${concurrency}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
+              `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)}`,
+          );
+        }
       }
     }
-    const pairs = options.concurrencies.map((concurrency) => {
+    const measured = options.concurrencies.filter((c) => [1, 2].every((w) => runs.some((r) => r.concurrency === c && r.workers === w)));
+    const pairs = measured.map((concurrency) => {
       const rate = (workers: number) => {
         const matching = runs.filter((r) => r.concurrency === concurrency && r.workers === workers);
         const seconds = matching.reduce((a, r) => a + r.seconds, 0);
@@ -86,7 +110,7 @@ export async function measureScale(
       const two = rate(2);
       return { concurrency, one: one.perSecond, two: two.perSecond, ratio: two.perSecond / one.perSecond, coresOne: one.cores, coresTwo: two.cores };
     });
-    const after = await ceiling();
+    const after = now() + 10_000 < options.deadline ? await ceiling() : before;
     options.log(`  ceiling after: ${after.toFixed(2)}`);
     return { jobsPerRun: options.jobsPerRun, ceiling: { before, after, ratio: (before + after) / 2 }, runs, pairs };
   } finally {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { now, wallNow } from './stats.js';
@@ -34,7 +35,9 @@ export function killAllChildren(): void {
 /** Starts one service process and resolves once its "… on http://host:port" line names its port. */
 export async function startService(name: string, command: 'serve' | 'worker', env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !OWNED.includes(key)));
-  const child = spawn(process.execPath, [MAIN, command], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every service process, to look inside one.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, command], {
     cwd: ROOT,
     env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -151,4 +154,20 @@ export async function jobCounts(baseUrl: string): Promise<JobCounts> {
   const answer = await request(`${baseUrl}/api/v1/jobs`);
   if (answer.status !== 200) throw new Error(`GET /api/v1/jobs answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   return JSON.parse(answer.body) as JobCounts;
+}
+
+/** Rejects at once, naming the service and how to start it, when nothing listens at `url` (redis://, postgres://). */
+export async function assertReachable(name: string, url: string, howToStart: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const ok = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port), timeout: 2000 });
+    const settle = (value: boolean) => {
+      socket.destroy();
+      resolve(value);
+    };
+    socket.once('connect', () => settle(true));
+    socket.once('timeout', () => settle(false));
+    socket.once('error', () => settle(false));
+  });
+  if (!ok) throw new Error(`${name} is not reachable at ${hostname}:${port}; start it (${howToStart}) and run the bench again`);
 }

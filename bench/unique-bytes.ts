@@ -37,5 +37,6 @@ function withPngText(data: Uint8Array, text: Buffer): Uint8Array {
   body.copy(chunk, 4);
   chunk.writeUInt32BE(crc32(body), 4 + body.length);
   const iend = data.length - 12;
+  if (Buffer.from(data.subarray(iend + 4, iend + 8)).toString('latin1') !== 'IEND') throw new Error('uniqueBytes: a PNG must end with its IEND chunk');
   return Buffer.concat([data.subarray(0, iend), chunk, data.subarray(iend)]);
 }
