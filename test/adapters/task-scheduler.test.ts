@@ -4,24 +4,13 @@ import { InvalidImageError } from '../../src/domain/errors.js';
 import type { Logger } from '../../src/ports/logger.js';
 import { PermanentTaskError, type TaskType } from '../../src/ports/task-scheduler.js';
 import { Harness, schedule, taskSchedulerContract } from '../contracts/task-scheduler.contract.js';
+import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 
 taskSchedulerContract('InProcessTaskScheduler', ({ concurrency = 2 } = {}) => {
   const scheduler = new InProcessTaskScheduler({ concurrency });
   return Promise.resolve({ scheduler, close: () => scheduler.stop() });
 });
 
-class RecordingLogger implements Logger {
-  readonly entries: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
-  info(fields: Record<string, unknown>, message: string): void {
-    this.entries.push({ level: 'info', fields, message });
-  }
-  warn(fields: Record<string, unknown>, message: string): void {
-    this.entries.push({ level: 'warn', fields, message });
-  }
-  error(fields: Record<string, unknown>, message: string): void {
-    this.entries.push({ level: 'error', fields, message });
-  }
-}
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -105,7 +94,7 @@ describe('InProcessTaskScheduler', () => {
 
   it('stop cancels retry timers and leaves their tasks waiting (never run), with a warning', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const logger = new RecordingLogger();
+    const logger = new MemoryLogger();
     const { scheduler, harness } = create(logger);
     harness.on('a', () => {
       throw new Error('transient');
@@ -125,7 +114,7 @@ describe('InProcessTaskScheduler', () => {
   });
 
   it('logs a final failure with job id, attempt and error code', async () => {
-    const logger = new RecordingLogger();
+    const logger = new MemoryLogger();
     const { scheduler, harness } = create(logger);
     harness.on('exhausted', () => {
       throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });

@@ -6,23 +6,11 @@ import type { ThumbnailSettings } from '../../src/application/settings.js';
 import { InvalidParameterError } from '../../src/domain/errors.js';
 import type { Image, Rendition } from '../../src/domain/image.js';
 import { storageKeys } from '../../src/domain/storage-keys.js';
-import type { ScheduleOptions, TaskScheduler } from '../../src/ports/task-scheduler.js';
 import { anImage } from '../support/image-builder.js';
+import { recordingScheduler } from '../support/recording-scheduler.js';
 
 const SETTINGS: ThumbnailSettings = { sizes: [150, 300], format: 'jpeg', quality: 85, attempts: 3, backoffMs: 10 };
 const NOW = new Date('2026-04-01T00:00:00.000Z');
-
-/** Records what was scheduled, runs nothing. */
-function recordingScheduler(): TaskScheduler & { calls: { imageId: string; options: ScheduleOptions }[] } {
-  const calls: { imageId: string; options: ScheduleOptions }[] = [];
-  return {
-    calls,
-    schedule: (_type, payload, options) => (calls.push({ imageId: payload.imageId, options }), Promise.resolve()),
-    start: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
-    stats: () => Promise.resolve({ waiting: calls.length, active: 0, delayed: 0, completed: 0, failed: 0 }),
-  };
-}
 
 function renditions(image: Image, sizes: readonly number[], format = 'jpeg'): Rendition[] {
   return sizes.map((size) => ({

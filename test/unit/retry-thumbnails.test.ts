@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeImageResizer, fakeImageBytes } from '../../src/adapters/memory/fake-image-resizer.js';
 import { ImageNotFoundError, InvalidImageError } from '../../src/domain/errors.js';
-import type { ScheduleOptions, TaskScheduler } from '../../src/ports/task-scheduler.js';
 import { coreKit, jobContext } from '../support/core-kit.js';
-
-/** Records what was scheduled, runs nothing. */
-function recordingScheduler(): TaskScheduler & { calls: { imageId: string; options: ScheduleOptions }[] } {
-  const calls: { imageId: string; options: ScheduleOptions }[] = [];
-  return {
-    calls,
-    schedule: (_type, payload, options) => (calls.push({ imageId: payload.imageId, options }), Promise.resolve()),
-    start: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
-    stats: () => Promise.resolve({ waiting: calls.length, active: 0, delayed: 0, completed: 0, failed: 0 }),
-  };
-}
+import { recordingScheduler } from '../support/recording-scheduler.js';
 
 async function failedImage(kit: ReturnType<typeof coreKit>): Promise<string> {
   const { image } = await kit.upload.execute({ bytes: fakeImageBytes('png', 64, 64), filename: 'x.png' });
