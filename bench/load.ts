@@ -1,5 +1,5 @@
 import type { CorpusImage } from './corpus.js';
-import { upload } from './service.js';
+import { connectionPool, upload } from './service.js';
 import { now, pool } from './stats.js';
 import { uniqueBytes } from './unique-bytes.js';
 
@@ -26,12 +26,13 @@ export interface LoadResult {
  */
 export async function uploadLoad(baseUrl: string, corpus: readonly CorpusImage[], count: number, clients: number, maxSeconds: number): Promise<LoadResult> {
   const items = Array.from({ length: count }, (_, i) => corpus[i % corpus.length]!);
+  const agent = connectionPool(clients);
   const started = now();
   const samples = await pool(
     items,
     clients,
     async (image): Promise<UploadSample> => {
-      const answer = await upload(baseUrl, uniqueBytes(image.data), image.name).catch((error: unknown) => ({
+      const answer = await upload(baseUrl, uniqueBytes(image.data), image.name, agent).catch((error: unknown) => ({
         status: 0,
         body: String(error),
         latencyMs: Number.NaN,
@@ -43,5 +44,7 @@ export async function uploadLoad(baseUrl: string, corpus: readonly CorpusImage[]
     },
     started + maxSeconds * 1000,
   );
-  return { samples, seconds: (now() - started) / 1000, errors: samples.filter((s) => s.status !== 201).length };
+  const seconds = (now() - started) / 1000;
+  agent.destroy();
+  return { samples, seconds, errors: samples.filter((s) => s.status !== 201).length };
 }

@@ -101,7 +101,17 @@ export async function processCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+/**
+ * Connections for one burst of requests (a load slice), kept alive within it and closed after it:
+ * a socket left idle between slices would outlive the server's keep-alive timeout and could be
+ * reused just as the server closes it (ECONNRESET on the client, a failure that is not the service's).
+ */
+export function connectionPool(maxSockets: number): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets });
+}
+
+/** Odd requests (polling, checks) open a connection each. */
+const oneShot = new http.Agent({ keepAlive: false });
 
 export interface HttpAnswer {
   readonly status: number;
@@ -113,12 +123,15 @@ export interface HttpAnswer {
 }
 
 /** One HTTP request to the service on 127.0.0.1 (the only address the bench ever targets), bounded by a timeout. */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: Uint8Array; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+export function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array; timeoutMs?: number; agent?: http.Agent } = {},
+): Promise<HttpAnswer> {
   const target = new URL(url);
   if (target.hostname !== '127.0.0.1') return Promise.reject(new Error(`bench requests go to 127.0.0.1 only, not ${target.hostname}`));
   const started = now();
   return new Promise((resolve, reject) => {
-    const req = http.request(target, { method: options.method ?? 'GET', headers: options.headers, agent, timeout: options.timeoutMs ?? 30_000 }, (res) => {
+    const req = http.request(target, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? oneShot, timeout: options.timeoutMs ?? 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), latencyMs: now() - started, doneAt: wallNow() }));
@@ -131,7 +144,7 @@ export function request(url: string, options: { method?: string; headers?: Recor
 }
 
 /** POSTs one file as multipart/form-data in the field `file`, as a browser form or curl -F does. */
-export function upload(baseUrl: string, data: Uint8Array, filename: string): Promise<HttpAnswer> {
+export function upload(baseUrl: string, data: Uint8Array, filename: string, agent?: http.Agent): Promise<HttpAnswer> {
   const boundary = `----imagehost-bench-${Math.random().toString(16).slice(2)}`;
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
   const body = Buffer.concat([head, data, Buffer.from(`\r\n--${boundary}--\r\n`)]);
@@ -139,6 +152,7 @@ export function upload(baseUrl: string, data: Uint8Array, filename: string): Pro
     method: 'POST',
     headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(body.length) },
     body,
+    agent,
   });
 }
 
