@@ -23,6 +23,11 @@ const pool = await Promise.all([
 ]);
 const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 const cleanups: (() => Promise<unknown>)[] = [];
+/**
+ * fetch() keeps idle connections 4 s; a server that closes them sooner races a reused connection
+ * (an HTTP/1.1 limit, not a server fault). Behind a client or balancer, keep-alive must outlast it.
+ */
+const KEEP_ALIVE = { HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '30' };
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
@@ -45,7 +50,7 @@ async function soak(name: string, baseUrl: string, pids: readonly number[]) {
 describe('soak: mixed load on loopback', () => {
   it('embedded stack: no 5xx, every upload ends ready or failed with a reason', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-soak-'));
-    const service = await startService({ DATA_DIR: dataDir }, ['node', 'dist/src/main.js', 'serve']);
+    const service = await startService({ DATA_DIR: dataDir, ...KEEP_ALIVE }, ['node', 'dist/src/main.js', 'serve']);
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }), () => service.stop());
     await soak('embedded', service.baseUrl, [service.child.pid!]);
   });
@@ -73,6 +78,7 @@ describe('soak: mixed load on loopback', () => {
         QUEUE_NAME: `soak-${randomBytes(4).toString('hex')}`,
         THUMBNAIL_BACKOFF_MS: '200',
         JOB_LOCK_MS: '2000',
+        ...KEEP_ALIVE,
       };
       api = await startService(env, ['node', 'dist/src/main.js', 'serve']);
       worker = await startService(env, ['node', 'dist/src/main.js', 'worker']);
