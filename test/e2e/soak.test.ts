@@ -33,11 +33,11 @@ afterAll(async () => {
 });
 
 /** Rounds of mixed load; every status below 500; memory printed per round and not growing without bound. */
-async function soak(name: string, baseUrl: string, pids: readonly number[]) {
+async function soak(name: string, baseUrl: string, pids: readonly number[], options: { tolerateCutDownloads?: boolean } = {}) {
   const alive: { id: string; token: string }[] = [];
   const rss: number[][] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const { statuses } = await mixedLoad(baseUrl, pool, OPERATIONS, CONCURRENCY, alive);
+    const { statuses } = await mixedLoad(baseUrl, pool, OPERATIONS, CONCURRENCY, alive, options);
     expect(Object.keys(statuses).filter((status) => Number(status) >= 500), `round ${round}: ${JSON.stringify(statuses)}`).toEqual([]);
     rss.push(pids.map(rssMiB));
     console.info(`[soak ${name}] round ${round}: statuses ${JSON.stringify(statuses)}, RSS MiB ${rss.at(-1)!.join(' / ')}`);
@@ -83,12 +83,12 @@ describe('soak: mixed load on loopback', () => {
       api = await startService(env, ['node', 'dist/src/main.js', 'serve']);
       worker = await startService(env, ['node', 'dist/src/main.js', 'worker']);
       cleanups.push(() => api.stop(), () => worker.stop());
-      await soak('production', api.baseUrl, [api.child.pid!, worker.child.pid!]);
+      await soak('production', api.baseUrl, [api.child.pid!, worker.child.pid!], { tolerateCutDownloads: true });
     });
 
     it('recovers without manual help when the S3 server, Redis and PostgreSQL connections are restarted', async () => {
       const alive: { id: string; token: string }[] = [];
-      await mixedLoad(api.baseUrl, pool, 20, CONCURRENCY, alive);
+      await mixedLoad(api.baseUrl, pool, 20, CONCURRENCY, alive, { tolerateCutDownloads: true });
 
       await s3.restart();
       await redis.restart();
@@ -103,7 +103,7 @@ describe('soak: mixed load on loopback', () => {
       await mixedLoad(api.baseUrl, pool, 20, CONCURRENCY, alive).catch(() => undefined);
       await waitReady(api.baseUrl);
       await waitReady(worker.baseUrl);
-      const after = await mixedLoad(api.baseUrl, pool, 30, CONCURRENCY, alive);
+      const after = await mixedLoad(api.baseUrl, pool, 30, CONCURRENCY, alive, { tolerateCutDownloads: true });
       expect(Object.keys(after.statuses).filter((status) => Number(status) >= 500), JSON.stringify(after.statuses)).toEqual([]);
       const failed = await settle(api.baseUrl, alive.map((image) => image.id));
       expect(failed.filter((image) => typeof image.error !== 'string')).toEqual([]);

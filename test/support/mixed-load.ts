@@ -22,6 +22,7 @@ export async function mixedLoad(
   operations: number,
   concurrency: number,
   alive: Live[] = [],
+  options: { tolerateCutDownloads?: boolean } = {},
 ): Promise<LoadReport> {
   const statuses: Record<number, number> = {};
   // Images being downloaded are not deleted under the download: s3rver (unlike S3 and MinIO, which
@@ -44,6 +45,11 @@ export async function mixedLoad(
         const response = await fetch(`${baseUrl}/api/v1/images/${target.id}${path}`);
         count(response.status);
         await response.arrayBuffer();
+      } catch (error) {
+        // s3rver rewrites an object in place, so a download under a re-upload of the same bytes is
+        // cut off (S3 and MinIO replace objects atomically). Counted as -1, never as a 5xx.
+        if (!options.tolerateCutDownloads) throw error;
+        count(-1);
       } finally {
         reading.set(target.id, reading.get(target.id)! - 1);
       }
