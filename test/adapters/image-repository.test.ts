@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../../src/adapters/mikro-orm/databa
 import { MikroOrmImageRepository } from '../../src/adapters/mikro-orm/mikro-orm-image-repository.js';
 import { imageRepositoryContract } from '../contracts/image-repository.contract.js';
 import { serviceReachable, TEST_POSTGRES_URL } from '../support/real-services.js';
-import { scratchLibsql, scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
+import { scratchLibsql, scratchPostgres, type ScratchDatabase, migratedScratch } from '../support/scratch-databases.js';
 
 const postgresReachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 
@@ -21,16 +21,8 @@ const COLUMNS = [
 const INDEXES = ['images_checksum_sha256_index', 'images_created_at_id_index', 'images_thumbnail_status_updated_at_index'];
 
 async function migratedRepository(scratch: () => Promise<ScratchDatabase>) {
-  const target = await scratch();
-  const database = await openDatabase({ url: target.url });
-  await database.migrate();
-  return {
-    repository: new MikroOrmImageRepository(database.orm),
-    close: async () => {
-      await database.close();
-      await target.drop();
-    },
-  };
+  const { database, close } = await migratedScratch(scratch);
+  return { repository: new MikroOrmImageRepository(database.orm), close };
 }
 
 imageRepositoryContract('InMemoryImageRepository', () =>

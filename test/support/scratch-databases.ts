@@ -44,3 +44,17 @@ export async function scratchPostgres(): Promise<ScratchDatabase> {
     },
   };
 }
+
+/** A scratch database opened and migrated; `close` closes it and removes every trace. */
+export async function migratedScratch(scratch: () => Promise<ScratchDatabase>): Promise<{ database: Database; close(): Promise<void> }> {
+  const target = await scratch();
+  const database = await openDatabase({ url: target.url });
+  await database.migrate();
+  return {
+    database,
+    close: async () => {
+      await database.close();
+      await target.drop();
+    },
+  };
+}
