@@ -7,7 +7,7 @@ export interface ServiceProcess {
   readonly baseUrl: string;
   /** Every stdout line so far (JSON log lines). */
   readonly lines: string[];
-  /** Sends SIGTERM and resolves with the exit code. */
+  /** Sends SIGTERM to the whole process group and resolves with the exit code once every process in it has closed its output. */
   stop(): Promise<number | null>;
 }
 
@@ -49,9 +49,11 @@ export async function startService(env: Record<string, string>, command: string[
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = once(child, 'exit');
+      // 'close', not 'exit': behind `npm start`, npm dies by the signal at once while node still drains and
+      // writes its last log lines to the same pipe; 'close' waits until that pipe is closed by both.
+      const closed = once(child, 'close');
       process.kill(-child.pid!, 'SIGTERM');
-      const [code] = (await exited) as [number | null];
+      const [code] = (await closed) as [number | null];
       return code;
     },
   };
