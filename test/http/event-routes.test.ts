@@ -9,6 +9,7 @@ import { InMemoryImageEvents } from '../../src/adapters/memory/in-memory-image-e
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { ImageNotFoundError } from '../../src/domain/errors.js';
 import type { ImageEvent, ImageEventListener, ImageEvents } from '../../src/ports/image-events.js';
+import { recordResponses, type ResponseRecorder } from '../support/openapi-recorder.js';
 
 interface Frame {
   readonly event?: string;
@@ -95,6 +96,7 @@ describe('event routes (Server-Sent Events)', () => {
   let observed: ReturnType<typeof observeUnsubscriptions>;
   let server: Server;
   let baseUrl: string;
+  let responses: ResponseRecorder;
   const aborts: AbortController[] = [];
 
   beforeEach(async () => {
@@ -102,6 +104,7 @@ describe('event routes (Server-Sent Events)', () => {
     observed = observeUnsubscriptions(events);
     const app = new Koa();
     app.silent = true;
+    responses = recordResponses(app);
     app.use(errorMiddleware(new MemoryLogger()));
     const getImage = (id: string) => (id === known || id === other ? Promise.resolve({ id }) : Promise.reject(new ImageNotFoundError(id)));
     const router = eventRoutes({ events: observed.events, getImage, heartbeatMs: 25 });
@@ -117,6 +120,7 @@ describe('event routes (Server-Sent Events)', () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await events.close();
+    responses.assertConforming();
   });
 
   async function open(path: string): Promise<{ response: Response; frames: FrameReader; abort: () => void }> {

@@ -5,18 +5,29 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGalleryFolder, GALLERY_CSP, galleryRoutes } from '../../src/adapters/http/gallery-routes.js';
+import { errorMiddleware } from '../../src/adapters/http/http-errors.js';
+import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
+import { recordResponses, type ResponseRecorder } from '../support/openapi-recorder.js';
 
 let server: ReturnType<Koa['listen']>;
 let baseUrl: string;
+let responses: ResponseRecorder;
 
 beforeAll(async () => {
   const app = new Koa();
+  app.silent = true;
+  responses = recordResponses(app);
+  // As in the service: unknown paths get the JSON 404.
+  app.use(errorMiddleware(new MemoryLogger()));
   app.use(galleryRoutes().routes());
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  responses.assertConforming();
+});
 
 /** Every asset the page loads, following the modules' relative imports, as served. */
 async function crawl(): Promise<Map<string, Response>> {

@@ -64,14 +64,22 @@ beforeAll(async () => {
     scheduler: scheduler.subject,
     resizer: resizer.subject,
     deleteAttempts: { limiter: limiter.subject },
-    readinessChecks: [{ name: 'database', check: () => Promise.reject(leakyError()) }],
+    // The service's three checks (as src/imagehost.ts wires them); only the database fails.
+    readinessChecks: [
+      { name: 'database', check: () => Promise.reject(leakyError()) },
+      { name: 'storage', check: () => Promise.resolve() },
+      { name: 'queue', check: () => Promise.resolve() },
+    ],
   });
   imageId = (await app.kit.upload.execute({ bytes: fakeImageBytes('png', 40, 30), filename: 'a.png' })).image.id;
 });
 afterEach(() => {
   for (const adapter of adapters) adapter.broken.clear();
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  await app.close();
+  app.responses.assertConforming();
+});
 
 function uploadForm(): FormData {
   const form = new FormData();
@@ -122,7 +130,7 @@ describe('failures that are not a whole answer', () => {
     const response = await fetch(`${app.baseUrl}/readyz`);
     const text = await response.text();
     expect(response.status).toBe(503);
-    expect(JSON.parse(text)).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
+    expect(JSON.parse(text)).toEqual({ status: 'unavailable', checks: { database: 'unavailable', storage: 'ok', queue: 'ok' } });
     expect(text).not.toContain('ENOENT');
   });
 

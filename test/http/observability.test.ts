@@ -33,11 +33,12 @@ async function scrape(): Promise<string> {
 describe('request logs', () => {
   it('echoes a sane X-Request-Id and tags every line of the request with it, the access line included', async () => {
     const requestId = `req-${randomUUID()}`;
-    const response = await fetch(`${server.baseUrl}/test/log`, { headers: { 'X-Request-Id': requestId } });
+    const response = await fetch(`${server.baseUrl}/api/v1/images`, { headers: { 'X-Request-Id': requestId, 'X-Test-Log': '1' } });
     expect(response.headers.get('x-request-id')).toBe(requestId);
-    expect(await response.json()).toEqual({ logged: true });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
     const access = await waitForLine(server.logs, accessLine(requestId));
-    expect(access).toMatchObject({ method: 'GET', path: '/test/log', status: 200, level: 30 });
+    expect(access).toMatchObject({ method: 'GET', route: '/api/v1/images', path: '/api/v1/images', status: 200, level: 30 });
     expect(access.durationMs).toEqual(expect.any(Number));
     expect(access.bytes).toBeGreaterThan(0);
     const inside = server.logs.lines().find((line) => line.msg === 'inside a request' && line.requestId === requestId);
@@ -159,7 +160,7 @@ describe('/metrics', () => {
     await (await fetch(`${server.baseUrl}/metrics`, { headers: { 'X-Request-Id': requestId } })).text();
     await (await fetch(`${server.baseUrl}/healthz`, { headers: { 'X-Request-Id': requestId } })).text();
     const marker = randomUUID();
-    await (await fetch(`${server.baseUrl}/test/log`, { headers: { 'X-Request-Id': marker } })).text();
+    await (await fetch(`${server.baseUrl}/api/v1/images`, { headers: { 'X-Request-Id': marker } })).text();
     await waitForLine(server.logs, accessLine(marker));
     expect(server.logs.lines().filter((line) => line.requestId === requestId)).toEqual([]);
   });

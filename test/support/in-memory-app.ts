@@ -6,6 +6,7 @@ import { createHttpApp } from '../../src/adapters/http/http-app.js';
 import type { ReadinessCheck } from '../../src/adapters/http/health-routes.js';
 import { InMemoryUploadReplays } from '../../src/adapters/memory/in-memory-upload-replays.js';
 import { coreKit, type KitOverrides } from './core-kit.js';
+import { recordResponses } from './openapi-recorder.js';
 
 export interface InMemoryAppOptions extends KitOverrides {
   readonly adminToken?: string;
@@ -30,6 +31,7 @@ export async function startInMemoryApp(options: InMemoryAppOptions = {}) {
     events: kit.events,
     useCases: { ...kit, upload },
   });
+  const responses = recordResponses(app);
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -37,6 +39,8 @@ export async function startInMemoryApp(options: InMemoryAppOptions = {}) {
     kit,
     app,
     baseUrl: `http://127.0.0.1:${port}`,
+    /** Checks every response against the OpenAPI document: call its assertConforming() when done. */
+    responses,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

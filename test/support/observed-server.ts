@@ -23,6 +23,7 @@ import { ImageResizer } from '../../src/ports/image-resizer.js';
 import { StorageService } from '../../src/ports/storage-service.js';
 import { TaskScheduler, type TaskHandlers } from '../../src/ports/task-scheduler.js';
 import type { Logger } from '../../src/ports/logger.js';
+import { recordResponses, type ResponseRecorder } from './openapi-recorder.js';
 import { startS3Server } from './s3-server.js';
 import { scratchPostgres } from './scratch-databases.js';
 
@@ -54,6 +55,8 @@ export interface ObservedServer {
   readonly logger: Logger;
   readonly logs: LogSink;
   readonly metrics: ImagehostMetrics;
+  /** Checks every response against the OpenAPI document; close() throws when one departed from it. */
+  readonly responses: ResponseRecorder;
   close(): Promise<void>;
 }
 
@@ -90,7 +93,8 @@ async function stack(): Promise<Stack> {
  * The real service on a real socket, logging JSON (pino) into memory, with the observability wiring
  * proposed for src/imagehost.ts applied from outside: a measured resizer, job handlers wrapped for
  * logs and metrics, request logging and upload metrics outermost, and `/metrics`.
- * `/test/log` writes one line through the start-up logger, as a use case would.
+ * A request carrying `X-Test-Log` writes one line through the start-up logger, as a use case would,
+ * then goes on to its route.
  */
 export async function startObservedServer(
   env: Record<string, string> = {},
@@ -124,14 +128,11 @@ export async function startObservedServer(
   app.use(errorMiddleware(logger));
   app.use(metricsRoutes(metrics.registry, { token: options.metricsToken }).routes());
   app.use(async (ctx, next) => {
-    if (ctx.path !== '/test/log') {
-      await next();
-      return;
-    }
-    logger.info({ note: 'from a use case' }, 'inside a request');
-    ctx.body = { logged: true };
+    if (ctx.get('X-Test-Log')) logger.info({ note: 'from a use case' }, 'inside a request');
+    await next();
   });
   for (const middleware of host.app.middleware) app.use(middleware);
+  const responses = recordResponses(app);
 
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -143,11 +144,13 @@ export async function startObservedServer(
     logger,
     logs,
     metrics,
+    responses,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
       await services.close();
+      responses.assertConforming();
     },
   };
 }

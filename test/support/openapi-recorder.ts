@@ -1,3 +1,4 @@
+import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import { OPENAPI_DOCUMENT } from '../../src/adapters/http/openapi.js';
 import { mediaTypeOf, OpenApiValidator, type RecordedResponse } from './openapi-validator.js';
@@ -60,6 +61,16 @@ export class ResponseRecorder {
       `${failing} problems in ${this.count} responses: they do not match the OpenAPI document (src/adapters/http/openapi.ts):\n${lines.join('\n')}`,
     );
   }
+}
+
+/**
+ * Mounts a fresh ResponseRecorder on `app`, first and outermost, so it sees every response exactly as
+ * the app sends it. Call it before listen() (which composes the middleware), and assertConforming() when done.
+ */
+export function recordResponses(app: Koa): ResponseRecorder {
+  const responses = new ResponseRecorder();
+  app.middleware.unshift(responses.middleware);
+  return responses;
 }
 
 function describe(ctx: Context): RecordedResponse {

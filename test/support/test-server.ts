@@ -6,7 +6,7 @@ import { Client } from 'minio';
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { loadConfig } from '../../src/config.js';
 import { createImagehost, type Imagehost } from '../../src/imagehost.js';
-import { ResponseRecorder } from './openapi-recorder.js';
+import { recordResponses, type ResponseRecorder } from './openapi-recorder.js';
 import { startS3Server } from './s3-server.js';
 import { scratchPostgres } from './scratch-databases.js';
 
@@ -84,9 +84,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     throw new Error('TEST_STACK=production must run on PostgreSQL');
   }
   if (options.worker !== false) await host.startWorker();
-  // Outermost, so it sees every response exactly as the app sends it (composed when listen() runs).
-  const responses = new ResponseRecorder();
-  host.app.middleware.unshift(responses.middleware);
+  const responses = recordResponses(host.app);
   const server = host.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
