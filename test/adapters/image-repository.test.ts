@@ -128,4 +128,17 @@ describe('openDatabase on libsql paths', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('opens a local file in WAL mode with synchronous=NORMAL, so commits do not fsync on the event loop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imagehost-wal-'));
+    const database = await openDatabase({ url: join(dir, 'images.db') });
+    try {
+      const connection = database.orm.em.getConnection();
+      expect(await connection.execute('pragma journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(await connection.execute('pragma synchronous')).toEqual([{ synchronous: 1 }]);
+    } finally {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
