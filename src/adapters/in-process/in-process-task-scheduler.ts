@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '../../ports/logger.js';
 import { errorCodeOf } from '../error-code.js';
 import {
@@ -51,11 +52,19 @@ export class InProcessTaskScheduler implements TaskScheduler {
   private readonly inFlight = new Set<Promise<void>>();
   private completed = 0;
   private failed = 0;
+  private readonly pumpSoon: () => void;
 
   constructor({ concurrency, logger }: InProcessTaskSchedulerOptions) {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`Bad concurrency: ${concurrency}`);
     this.concurrency = concurrency;
     this.logger = logger;
+    // Bound here, once: the pump (and the tries, retry timers and log lines it starts) runs in the async
+    // context the scheduler was created in, not in that of whichever request happened to wake it
+    // (whose AsyncLocalStorage log context, its request id, would otherwise tag the scheduler's lines).
+    this.pumpSoon = AsyncResource.bind(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   schedule<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): Promise<void> {
@@ -126,10 +135,7 @@ export class InProcessTaskScheduler implements TaskScheduler {
   private wake(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    setImmediate(() => {
-      this.pumpQueued = false;
-      this.pump();
-    });
+    setImmediate(this.pumpSoon);
   }
 
   private pump(): void {
