@@ -1,6 +1,6 @@
 import { get } from 'node:http';
 import { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InProcessTaskScheduler } from '../../src/adapters/in-process/in-process-task-scheduler.js';
 import { fakeImageBytes, FakeImageResizer } from '../../src/adapters/memory/fake-image-resizer.js';
 import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
@@ -134,7 +134,7 @@ describe('failures that are not a whole answer', () => {
     expect(text).not.toContain('ENOENT');
   });
 
-  it('a file stream failing after the headers were sent cuts the response; no error text follows the bytes', async () => {
+  it('a file stream failing after the headers were sent cuts the response; no error text follows the bytes; one error line logs it', async () => {
     const first = Buffer.from('FAKE'); // of the 17 bytes the stored image has
     storage.broken.set('getStream', () =>
       Promise.resolve({
@@ -149,8 +149,10 @@ describe('failures that are not a whole answer', () => {
         ),
       }),
     );
+    const logged = app.kit.logger.entries.length;
+    const headers = { 'X-Delete-Token': 'dt-secret-1', Authorization: 'Bearer at-secret-1' };
     const { status, received } = await new Promise<{ status: number; received: Buffer }>((resolve) => {
-      get(`${app.baseUrl}/api/v1/images/${imageId}/file`, (res) => {
+      get(`${app.baseUrl}/api/v1/images/${imageId}/file?token=q-secret-1`, { headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('close', () => resolve({ status: res.statusCode ?? 0, received: Buffer.concat(chunks) }));
@@ -160,6 +162,35 @@ describe('failures that are not a whole answer', () => {
     expect(status).toBe(200);
     expect(received.toString('latin1')).toBe('FAKE');
     expect(received.toString('latin1')).not.toContain('ENOENT');
+
+    await vi.waitFor(() => expect(app.kit.logger.entries.length).toBeGreaterThan(logged));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // time for a second line, were there one
+    const entries = app.kit.logger.entries.slice(logged);
+    expect(entries.map(({ level, message }) => ({ level, message }))).toEqual([{ level: 'error', message: 'response failed after its headers were sent' }]);
+    expect(entries[0]?.fields).toMatchObject({ code: 'ENOENT', method: 'GET', route: '/api/v1/images/:id/file', path: `/api/v1/images/${imageId}/file` });
+    expect(JSON.stringify(entries)).not.toMatch(/dt-secret-1|at-secret-1|q-secret-1/);
+  });
+
+  it('a client going away mid-download is logged at debug, not as an error', async () => {
+    const body = new Readable({ read: () => undefined }); // the first bytes, then nothing until the client leaves
+    body.push(Buffer.from('FAKE'));
+    storage.broken.set('getStream', () => Promise.resolve({ size: 17, contentType: 'image/png', body }));
+    const logged = app.kit.logger.entries.length;
+    await new Promise<void>((resolve) => {
+      const request = get(`${app.baseUrl}/api/v1/images/${imageId}/file`, (res) => {
+        res.once('data', () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.on('error', () => undefined);
+    });
+
+    await vi.waitFor(() => expect(body.destroyed).toBe(true));
+    await vi.waitFor(() => expect(app.kit.logger.entries.length).toBeGreaterThan(logged));
+    const entries = app.kit.logger.entries.slice(logged);
+    expect(entries.map(({ level, message }) => ({ level, message }))).toEqual([{ level: 'debug', message: 'response aborted by the client' }]);
+    expect(entries[0]?.fields).toMatchObject({ method: 'GET', path: `/api/v1/images/${imageId}/file` });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { adminAuth } from './admin-auth.js';
+import { logAppErrors } from './app-errors.js';
 import type { Logger } from '../../ports/logger.js';
 import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { errorMiddleware } from './http-errors.js';
@@ -38,7 +39,8 @@ export type HealthAppMounts = Pick<HttpAppOptions, 'outerMiddleware' | 'extraRou
 /** The Koa application: the same factory serves `npm start` and the HTTP tests. */
 export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa();
-  app.silent = true; // errors are logged once, by errorMiddleware
+  app.silent = true; // errors are logged once: by errorMiddleware, or (those it never sees) by logAppErrors
+  logAppErrors(app, options.logger);
   for (const middleware of options.outerMiddleware ?? []) app.use(middleware);
   app.use(securityHeaders());
   app.use(errorMiddleware(options.logger));
@@ -70,6 +72,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
 export function createHealthApp(readinessChecks: readonly ReadinessCheck[], logger: Logger, mounts: HealthAppMounts = {}): Koa {
   const app = new Koa();
   app.silent = true;
+  logAppErrors(app, logger);
   for (const middleware of mounts.outerMiddleware ?? []) app.use(middleware);
   app.use(securityHeaders());
   app.use(errorMiddleware(logger));

@@ -51,7 +51,12 @@ function accessFields(ctx: Context): Record<string, unknown> {
   return {
     method: ctx.method,
     route: typeof route === 'string' ? route : null,
-    path: ctx.path.length > MAX_LOGGED_PATH ? `${ctx.path.slice(0, MAX_LOGGED_PATH)}…` : ctx.path,
+    path: loggedPath(ctx.path),
     bytes: Number.isFinite(length) ? length : null,
   };
+}
+
+/** A path as it may be logged: cut to a sane length (the query string, which may carry anything, is never logged). */
+export function loggedPath(path: string): string {
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../ports/logger.js';
 
 export interface LogEntry {
-  readonly level: 'info' | 'warn' | 'error';
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
   readonly fields: Record<string, unknown>;
   readonly message: string;
 }
@@ -20,5 +20,9 @@ export class MemoryLogger implements Logger {
 
   error(fields: Record<string, unknown>, message: string): void {
     this.entries.push({ level: 'error', fields, message });
+  }
+
+  debug(fields: Record<string, unknown>, message: string): void {
+    this.entries.push({ level: 'debug', fields, message });
   }
 }
