@@ -1,9 +1,12 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCS_CSP } from '../../src/adapters/http/docs-routes.js';
+import { GALLERY_CSP } from '../../src/adapters/http/gallery-routes.js';
 import { createHealthApp } from '../../src/adapters/http/http-app.js';
 import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { startInMemoryApp } from '../support/in-memory-app.js';
+import { recordResponses } from '../support/openapi-recorder.js';
 import * as samples from '../support/sample-images.js';
 import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
 
@@ -98,54 +101,61 @@ describe('every response of the API carries the security headers', () => {
   });
 });
 
-describe('HTML responses (a future gallery page at /)', () => {
-  const html = '<!doctype html><title>gallery</title>';
+describe('HTML responses', () => {
   const token = 'an-admin-token-long-enough';
-
-  it('get the frame, sniffing, referrer and opener headers but no JSON policy; a policy of their own is kept', async () => {
-    const app = await startInMemoryApp({
+  const dashboard = '<!doctype html><title>queues</title>';
+  let app: Awaited<ReturnType<typeof startInMemoryApp>>;
+  beforeAll(async () => {
+    app = await startInMemoryApp({
       adminToken: token,
+      // A stand-in for bull-board's dashboard (QUEUE=bullmq), mounted where the service mounts it: a page that sets no policy.
       adminMounts: [
         {
-          path: '/page',
+          path: '/admin/queues',
           middleware: (ctx) => {
             ctx.type = 'html';
-            ctx.body = html;
-          },
-        },
-        {
-          path: '/own',
-          middleware: (ctx) => {
-            ctx.set('Content-Security-Policy', "default-src 'self'");
-            ctx.type = 'text/html; charset=utf-8';
-            ctx.body = html;
+            ctx.body = dashboard;
           },
         },
       ],
     });
-    try {
-      const auth = { Authorization: `Bearer ${token}` };
-      const page = await fetch(`${app.baseUrl}/page`, { headers: auth });
-      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expectSecurityHeaders(page.headers, null);
-      expect(await page.text()).toBe(html);
-      const own = await fetch(`${app.baseUrl}/own`, { headers: auth });
-      expectSecurityHeaders(own.headers, "default-src 'self'");
-      await own.arrayBuffer();
-      // The same routes refusing the request answer JSON, with the JSON policy.
-      const refused = await fetch(`${app.baseUrl}/page`);
-      expect(refused.status).toBe(401);
-      expectSecurityHeaders(refused.headers, API_CSP);
-      await refused.arrayBuffer();
-    } finally {
-      await app.close();
-    }
+  });
+  afterAll(async () => {
+    await app.close();
+    app.responses.assertConforming();
+  });
+
+  it('get the frame, sniffing, referrer and opener headers but no JSON policy when they set none', async () => {
+    const page = await fetch(`${app.baseUrl}/admin/queues`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expectSecurityHeaders(page.headers, null);
+    expect(await page.text()).toBe(dashboard);
+    // The same route refusing the request answers JSON, with the JSON policy.
+    const refused = await fetch(`${app.baseUrl}/admin/queues`);
+    expect(refused.status).toBe(401);
+    expectSecurityHeaders(refused.headers, API_CSP);
+    await refused.arrayBuffer();
+  });
+
+  it.each([
+    ['the gallery', '/', GALLERY_CSP],
+    ['the API docs', '/api/docs', DOCS_CSP],
+  ])('%s keeps a policy of its own', async (_name, path, csp) => {
+    const response = await fetch(app.baseUrl + path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expectSecurityHeaders(response.headers, csp);
+    await response.arrayBuffer();
   });
 });
 
 describe("a worker's health app", () => {
   it('carries them too', async () => {
-    const listening = createHealthApp([], new MemoryLogger()).listen(0, '127.0.0.1');
+    // The service's three checks, as a worker has them (src/imagehost.ts).
+    const checks = ['database', 'storage', 'queue'].map((name) => ({ name, check: () => Promise.resolve() }));
+    const health = createHealthApp(checks, new MemoryLogger());
+    const responses = recordResponses(health);
+    const listening = health.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => listening.once('listening', resolve));
     try {
       const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
@@ -158,5 +168,6 @@ describe("a worker's health app", () => {
       listening.closeAllConnections();
       await new Promise<void>((resolve) => listening.close(() => resolve()));
     }
+    responses.assertConforming();
   });
 });
