@@ -194,7 +194,7 @@ async function describeEnvironment(workerConcurrency: number): Promise<Record<st
     vips: `${sharp.versions.vips} (sharp ${sharp.versions.sharp ?? '?'}, sharp.concurrency ${sharp.concurrency()})`,
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     WORKER_CONCURRENCY: workerConcurrency,
-    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? 'unset',
+    'MALLOC_ARENA_MAX (service processes)': process.env.MALLOC_ARENA_MAX ?? '2 (as npm start)',
   };
 }
 

@@ -15,7 +15,8 @@ import { now, pool, waitUntil } from './stats.js';
  * Measure 6: thumbnail throughput of BullMQ worker processes, 2 against 1. The API and every worker
  * are separate `node dist/src/main.js` processes sharing a scratch PostgreSQL database, a DATA_DIR
  * (STORAGE=fs) and a queue name of their own in the local Redis. Each run: workers start and connect
- * while the queue is paused, a batch is uploaded, and the clock runs from resume to the last job.
+ * and warm up on a few untimed jobs, the queue is paused while a batch is uploaded, and the clock
+ * runs from resume to the last job.
  */
 export interface ScaleRun {
   readonly workers: number;
@@ -48,6 +49,7 @@ export interface ScaleResult {
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const RUN_SECONDS = 180;
+const WARM_UP_JOBS_PER_WORKER = 4;
 
 export async function measureScale(
   corpus: readonly CorpusImage[],
@@ -133,6 +135,12 @@ async function oneRun(
   const workers: ServiceProcess[] = [];
   try {
     for (let i = 0; i < count; i++) workers.push(await startService(`worker ${i + 1}`, 'worker', env));
+    // Untimed warm-up: a fresh process's first jobs pay for JIT compilation, libvips start-up and new
+    // connections, a one-off cost that would weigh twice as much on the run with two fresh workers.
+    await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
+    await queue.resume();
+    if (!(await waitUntil(async () => (await queue.unfinished()) === 0, RUN_SECONDS * 1000, 20))) throw new Error('the warm-up jobs did not finish');
+    await queue.pause();
     const load = await uploadLoad(api.baseUrl, corpus, jobs, 8, 120);
     const ids = load.samples.flatMap((s) => (s.id ? [s.id] : []));
     const cpuBefore = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));

@@ -39,7 +39,8 @@ export async function startService(name: string, command: 'serve' | 'worker', en
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, MAIN, command], {
     cwd: ROOT,
-    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // MALLOC_ARENA_MAX=2 unless set: as `npm start`, `npm run worker` and the Docker image run the service.
+    env: { MALLOC_ARENA_MAX: '2', ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
