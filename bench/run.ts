@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { loadCorpus } from './corpus.js';
 import { coresBusyElsewhere } from './machine.js';
 import { measureLatency } from './latency.js';
-import { measurePipeline, tunables } from './pipeline.js';
+import { measurePipeline, tunables, workerConcurrency } from './pipeline.js';
 import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const corpus = await loadCorpus(quick, log);
   const config = loadConfig({ ...tunables(), THUMBNAIL_SIZES: SIZES.join(',') });
   const busyBefore = await coresBusyElsewhere();
-  const environment = await describeEnvironment(config.WORKER_CONCURRENCY);
+  const environment = await describeEnvironment(workerConcurrency());
   log(`imagehost bench (${quick ? 'quick' : 'full'}): ${corpus.length} images, ${Object.entries(environment).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if ((only.has('latency') || only.has('scale')) && !args['no-build']) notes.push(...(await build()));
 
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     });
   });
   await section('scale', async () => {
-    const concurrencies = [...new Set([1, config.WORKER_CONCURRENCY])];
+    const concurrencies = [...new Set([1, workerConcurrency()])];
     results.scale = await measureScale(corpus, { jobsPerRun: plan.scaleJobs, concurrencies, order: plan.scaleOrder, sizes: SIZES, raw: { format, quality }, deadline: started + DONE_BY * 1000, log });
   });
 
@@ -193,7 +193,7 @@ async function describeEnvironment(workerConcurrency: number): Promise<Record<st
     node: process.version,
     vips: `${sharp.versions.vips} (sharp ${sharp.versions.sharp ?? '?'}, sharp.concurrency ${sharp.concurrency()})`,
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
-    WORKER_CONCURRENCY: workerConcurrency,
+    'WORKER_CONCURRENCY (worker)': workerConcurrency,
     'MALLOC_ARENA_MAX (service processes)': process.env.MALLOC_ARENA_MAX ?? '2 (as npm start)',
   };
 }

@@ -81,7 +81,7 @@ export function createEvents(config: Config, logger: Logger): ImageEvents {
 
 /** The configured TaskScheduler: in this process, or on BullMQ (Redis) shared by every process. */
 export function createScheduler(config: Config, logger: Logger): TaskScheduler {
-  const concurrency = config.WORKER_CONCURRENCY;
+  const concurrency = config.workerConcurrency;
   if (config.QUEUE === 'in-process') return new InProcessTaskScheduler({ concurrency, logger });
   return new BullMqTaskScheduler({
     connection: { url: config.REDIS_URL },

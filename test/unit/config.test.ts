@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -15,6 +16,14 @@ describe('loadConfig', () => {
       THUMBNAIL_ATTEMPTS: 5,
     });
     expect(config.databaseUrl).toBe('file:data/imagehost.db');
+  });
+
+  it('runs one thumbnail job per core in a worker, half the cores in the API process with the in-process queue', () => {
+    const cores = availableParallelism();
+    expect(loadConfig({ QUEUE: 'bullmq' }).workerConcurrency).toBe(cores);
+    expect(loadConfig({}).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(loadConfig({ WORKER_CONCURRENCY: '3' }).workerConcurrency).toBe(3);
+    expect(loadConfig({ WORKER_CONCURRENCY: '3', QUEUE: 'bullmq' }).workerConcurrency).toBe(3);
   });
 
   it('parses every kind of value', () => {

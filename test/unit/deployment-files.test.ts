@@ -39,7 +39,7 @@ describe('docker-compose.yml', () => {
     expect(new URL(env.S3_ENDPOINT!).hostname).toBe('minio');
     expect(new URL(env.REDIS_URL!).hostname).toBe('redis');
     expect(compose.services.redis).toBeDefined();
-    expect(compose.services.worker!.environment).toMatchObject({ ...env, PORT: '3000', WORKER_CONCURRENCY: '2' });
+    expect(compose.services.worker!.environment).toMatchObject({ ...env, PORT: '3000' });
     expect([env.S3_ACCESS_KEY, env.S3_SECRET_KEY]).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
   });
 
