@@ -36,7 +36,7 @@ function box(pipeline: Sharp, size: number): Sharp {
 function encode(pipeline: Sharp, format: RawOptions['format'], quality: number): Sharp {
   if (format === 'webp') return pipeline.webp({ quality });
   if (format === 'avif') return pipeline.avif({ quality, effort: 2 });
-  return pipeline.jpeg({ quality, progressive: true, mozjpeg: false });
+  return pipeline.jpeg({ quality, mozjpeg: false });
 }
 
 /**

@@ -41,7 +41,9 @@ const FAIL_ON: FailOnOptions = 'error';
 const PLACEHOLDER_BOX = ThumbnailSize.of(100);
 
 const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sharp> = {
-  jpeg: (pipeline, quality) => pipeline.jpeg({ quality, progressive: true, mozjpeg: false }),
+  // Baseline, not progressive: at 600 px progressive took twice the encode time for 2% fewer bytes (and
+  // 5% more at 150 px); thumbnails this small gain nothing from loading in passes.
+  jpeg: (pipeline, quality) => pipeline.jpeg({ quality, mozjpeg: false }),
   webp: (pipeline, quality) => pipeline.webp({ quality }),
   // Effort 2 of 9: on a 600-px rendition the default (4) took ~9× the CPU time for ~4% fewer bytes.
   avif: (pipeline, quality) => pipeline.avif({ quality, effort: 2 }),
