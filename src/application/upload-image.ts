@@ -22,6 +22,8 @@ export interface UploadRequest {
   readonly filename: string;
   /** SHA-256 (hex) of `bytes` when the caller already computed it while receiving them. */
   readonly checksum?: string;
+  /** Of its thumbnail job: `background` for bulk imports, so live uploads go first. Default `normal`. */
+  readonly priority?: 'normal' | 'background';
 }
 
 export interface UploadResult {
@@ -82,7 +84,7 @@ export class UploadImage {
         throw error;
       }
     });
-    await scheduleThumbnails(this.scheduler, this.thumbnails, id, 'normal').catch((error: unknown) => {
+    await scheduleThumbnails(this.scheduler, this.thumbnails, id, request.priority ?? 'normal').catch((error: unknown) => {
       // The upload is stored and answered; the image stays pending until it is scheduled again.
       this.logger.error({ err: error, imageId: id }, 'could not schedule thumbnail generation');
     });

@@ -66,7 +66,9 @@ async function importFile(upload: IdempotentUpload, file: string, maxUploadBytes
     // Refused unread, as the HTTP API refuses a stream past the limit.
     if (size > maxUploadBytes) return { kind: 'skipped', file, code: 'FILE_TOO_LARGE', message: `${size} bytes; the limit is ${maxUploadBytes}` };
     const bytes = await readFile(file);
-    const result = await upload.execute({ bytes, filename: path.basename(file) }, idempotencyKey(file, size, mtimeMs));
+    // Background work: a bulk import on a shared queue must not hold up the service's live uploads.
+    const request = { bytes, filename: path.basename(file), priority: 'background' } as const;
+    const result = await upload.execute(request, idempotencyKey(file, size, mtimeMs));
     return { kind: 'imported', file, id: result.image.id, deleteToken: result.deleteToken, replayed: result.replayed };
   } catch (error) {
     const code = error instanceof DomainError ? error.code : errorCode(error);

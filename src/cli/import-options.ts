@@ -8,7 +8,8 @@ HTTP API would: the format is sniffed from the bytes, MAX_UPLOAD_BYTES and MAX_P
 Each file is uploaded with an idempotency key made from its path, size and modification time, so
 running the same import again (within IDEMPOTENCY_WINDOW_SECONDS) creates no duplicates: those
 files count as "already imported". With QUEUE=in-process this command also makes the thumbnails
-and waits for them; with QUEUE=bullmq it queues them for the workers.
+and waits for them; with QUEUE=bullmq it queues them for the workers, as background work that
+live uploads overtake.
 
 Options:
   --concurrency N   files uploaded at once (1-64, default 4)

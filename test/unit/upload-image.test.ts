@@ -12,6 +12,7 @@ import {
 import { ImageId } from '../../src/domain/image-id.js';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
 import { coreKit } from '../support/core-kit.js';
+import { recordingScheduler } from '../support/recording-scheduler.js';
 
 describe('UploadImage', () => {
   it('stores the original, records a pending image and queues its thumbnails', async () => {
@@ -62,6 +63,14 @@ describe('UploadImage', () => {
     await expect(kit.upload.execute({ bytes: fakeImageBytes('png', 10, 10), filename: 'a.png' })).rejects.toThrow('database down');
     expect(written).toHaveLength(1);
     expect(await kit.storage.get(written[0]!)).toBeNull();
+  });
+
+  it('queues thumbnails at normal priority, or as background work when asked (bulk imports)', async () => {
+    const scheduler = recordingScheduler();
+    const kit = coreKit({ scheduler });
+    await kit.upload.execute({ bytes: fakeImageBytes('png', 64, 48), filename: 'live.png' });
+    await kit.upload.execute({ bytes: fakeImageBytes('png', 64, 49), filename: 'bulk.png', priority: 'background' });
+    expect(scheduler.calls.map(({ options }) => options.priority)).toEqual(['normal', 'background']);
   });
 
   it('answers the upload even when the scheduler is down, and says so in the log', async () => {
