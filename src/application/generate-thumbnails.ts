@@ -22,6 +22,9 @@ class ConcurrentUpdateError extends DomainError {
   readonly code = 'CONCURRENT_UPDATE';
 }
 
+/** Every run so far died before it could record an outcome. */
+const WORKER_LOST = 'WORKER_LOST';
+
 const PERMANENT = [InvalidImageError, UnsupportedMediaTypeError, ImageTooLargeError, OriginalMissingError];
 
 /**
@@ -43,7 +46,9 @@ export class GenerateThumbnails {
   async execute(imageId: string, job: JobContext): Promise<void> {
     const found = await this.images.findById(imageId);
     if (!found || this.isUpToDate(found)) return;
-    const image = await this.images.update(found.startProcessing(this.clock.now(), job.attempt));
+    const attempt = this.attemptOf(found, job);
+    if (attempt > this.settings.attempts) return this.giveUpAbandoned(found);
+    const image = await this.images.update(found.startProcessing(this.clock.now(), attempt));
     if (!image) return this.raceWith(imageId);
     await announceThumbnails(this.events, image);
     try {
@@ -57,6 +62,23 @@ export class GenerateThumbnails {
     } catch (error) {
       await this.recordFailure(image, error, job);
     }
+  }
+
+  /**
+   * A run that died mid-way (its process killed or out of memory) leaves the image processing, and
+   * the scheduler or the reconciler runs it again: that counts as a try too, so an image that kills
+   * every worker that decodes it fails after THUMBNAIL_ATTEMPTS runs instead of looping for ever.
+   */
+  private attemptOf(image: Image, job: JobContext): number {
+    const { status, attempts } = image.thumbnail;
+    return status === 'processing' ? Math.max(job.attempt, attempts + 1) : job.attempt;
+  }
+
+  private async giveUpAbandoned(image: Image): Promise<void> {
+    const failed = await this.images.update(image.failThumbnails(this.clock.now(), WORKER_LOST));
+    if (!failed) return this.raceWith(image.id);
+    await announceThumbnails(this.events, failed);
+    throw new PermanentTaskError(WORKER_LOST);
   }
 
   private wantedKeys(image: Image): string[] {

@@ -75,6 +75,24 @@ describe('GenerateThumbnails', () => {
     kit.storage.get = get;
   });
 
+  it('counts a run that died mid-way as a try, so an image that kills every worker fails instead of looping', async () => {
+    const kit = coreKit({ thumbnails: { attempts: 3 } });
+    const { id } = await uploaded(kit);
+    const render = kit.resizer.render.bind(kit.resizer);
+    let decodes = 0;
+    kit.resizer.render = () => (decodes++, new Promise(() => undefined)); // the worker dies decoding: no outcome ever
+    for (const expected of [1, 2, 3]) {
+      // Each death leaves the image processing; the scheduler's stalled-job recovery or the reconciler
+      // runs it again as a fresh job (attempt 1), which still counts on.
+      void kit.generate.execute(id, jobContext(1, 3));
+      await expect.poll(() => decodes).toBe(expected);
+      expect((await kit.getImage.execute(id)).thumbnail).toMatchObject({ status: 'processing', attempts: expected });
+    }
+    kit.resizer.render = render;
+    await expect(kit.generate.execute(id, jobContext(1, 3))).rejects.toThrow(PermanentTaskError);
+    expect((await kit.getImage.execute(id)).thumbnail).toMatchObject({ status: 'failed', lastError: 'WORKER_LOST', attempts: 3 });
+  });
+
   it('fails permanently when the original is missing', async () => {
     const kit = coreKit();
     const { id } = await uploaded(kit);
