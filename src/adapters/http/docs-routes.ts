@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
 import { DOCS_ASSETS_PATH, DOCS_PAGE_PATH, INITIALIZER_FILE, OPENAPI_JSON_PATH, SWAGGER_UI_FILES } from './docs-assets.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { IMMUTABLE, REVALIDATE, sendAsset, staticAsset, type StaticAsset } from './static-asset.js';
 
 /**
  * The docs page loads scripts and styles from this origin only and talks only to it. Swagger UI sets
@@ -16,18 +15,8 @@ export const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
   "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-const REVALIDATE = 'public, no-cache';
-
-interface Asset {
-  readonly body: Buffer;
-  readonly type: string;
-  /** A prefix of the SHA-256 of the body: the `?v=` that makes its URL content-addressed. */
-  readonly version: string;
-}
-
 interface DocsFiles {
-  readonly assets: ReadonlyMap<string, Asset>;
+  readonly assets: ReadonlyMap<string, StaticAsset>;
   readonly page: Buffer;
 }
 
@@ -40,12 +29,12 @@ interface DocsFiles {
  */
 export function docsRoutes(): Router {
   const folder = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-  const document = asset(Buffer.from(JSON.stringify(OPENAPI_DOCUMENT)), 'application/json; charset=utf-8');
+  const document = staticAsset(Buffer.from(JSON.stringify(OPENAPI_DOCUMENT)), 'application/json; charset=utf-8');
   let files: DocsFiles | undefined;
   const load = () => (files ??= loadFiles(folder, document.version));
 
   const router = new Router();
-  router.get(OPENAPI_JSON_PATH, (ctx) => send(ctx, document, REVALIDATE));
+  router.get(OPENAPI_JSON_PATH, (ctx) => sendAsset(ctx, document, REVALIDATE));
   router.get(DOCS_PAGE_PATH, (ctx) => {
     ctx.set('Content-Security-Policy', DOCS_CSP);
     ctx.set('Cache-Control', 'no-cache');
@@ -55,20 +44,20 @@ export function docsRoutes(): Router {
   router.get(`${DOCS_ASSETS_PATH}/:file`, (ctx) => {
     const file = load().assets.get(ctx.params.file ?? '');
     // Unknown files fall through to the usual 404 NOT_FOUND.
-    if (file) send(ctx, file, ctx.query.v === file.version ? IMMUTABLE : REVALIDATE);
+    if (file) sendAsset(ctx, file, ctx.query.v === file.version ? IMMUTABLE : REVALIDATE);
   });
   return router;
 }
 
 function loadFiles(folder: string, documentVersion: string): DocsFiles {
-  const assets = new Map<string, Asset>();
+  const assets = new Map<string, StaticAsset>();
   for (const [name, type] of Object.entries(SWAGGER_UI_FILES)) {
     // Source maps are not served: drop the comments that would make browser tools ask for them.
     const raw = readFileSync(path.join(folder, name));
     const body = type.startsWith('image/') ? raw : Buffer.from(raw.toString('utf8').replace(/\n?(\/\/# sourceMappingURL=\S+|\/\*# sourceMappingURL=[^*]+\*\/)\s*$/, '\n'));
-    assets.set(name, asset(body, type));
+    assets.set(name, staticAsset(body, type));
   }
-  assets.set(INITIALIZER_FILE, asset(Buffer.from(initializer(`${OPENAPI_JSON_PATH}?v=${documentVersion}`)), 'text/javascript; charset=utf-8'));
+  assets.set(INITIALIZER_FILE, staticAsset(Buffer.from(initializer(`${OPENAPI_JSON_PATH}?v=${documentVersion}`)), 'text/javascript; charset=utf-8'));
   const url = (name: string) => `${DOCS_ASSETS_PATH}/${name}?v=${assets.get(name)?.version ?? ''}`;
   const page = `<!doctype html>
 <html lang="en">
@@ -106,22 +95,4 @@ function initializer(documentUrl: string): string {
   });
 });
 `;
-}
-
-function asset(body: Buffer, type: string): Asset {
-  return { body, type, version: createHash('sha256').update(body).digest('hex').slice(0, 16) };
-}
-
-function send(ctx: Context, file: Asset, cacheControl: string): void {
-  const etag = `"${file.version}"`;
-  ctx.status = 200;
-  ctx.set('Cache-Control', cacheControl);
-  ctx.set('ETag', etag);
-  ctx.type = file.type;
-  // Compared by hand: ctx.fresh ignores If-None-Match when the request says Cache-Control: no-cache.
-  if (ctx.get('If-None-Match').split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.body = file.body;
 }

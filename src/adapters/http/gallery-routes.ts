@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
+import { IMMUTABLE, REVALIDATE, sendAsset, staticAsset, type StaticAsset } from './static-asset.js';
 
 /** Where the page's static files live, relative to the package root (tsc copies no .html/.css/.js). */
 const GALLERY_FOLDER = path.join('src', 'adapters', 'http', 'gallery');
@@ -16,19 +15,12 @@ export const GALLERY_FILES = ['gallery.js', 'api.js', 'status.js', 'tokens.js', 
 export const GALLERY_CSP =
   "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 const TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
 };
 
-interface Asset {
-  readonly body: Buffer;
-  readonly type: string;
-  /** A prefix of the SHA-256 of the body: the `?v=` that makes the asset's URL content-addressed. */
-  readonly version: string;
-}
 
 export interface GalleryRoutesOptions {
   /** The folder holding index.html and the page's modules and stylesheet. Default: found above this module. */
@@ -47,8 +39,8 @@ export function galleryRoutes(options: GalleryRoutesOptions = {}): Router {
   const sources = new Map<string, Buffer>(GALLERY_FILES.map((name) => [`/gallery/${name}`, readFileSync(path.join(folder, name))]));
   sources.set('/gallery/vendor/thumbhash.js', readFileSync(createRequire(import.meta.url).resolve('thumbhash')));
 
-  const assets = new Map<string, Asset>();
-  const assetAt = (urlPath: string, importers: readonly string[] = []): Asset => {
+  const assets = new Map<string, StaticAsset>();
+  const assetAt = (urlPath: string, importers: readonly string[] = []): StaticAsset => {
     const done = assets.get(urlPath);
     if (done) return done;
     const source = sources.get(urlPath);
@@ -57,12 +49,12 @@ export function galleryRoutes(options: GalleryRoutesOptions = {}): Router {
     const body = type.startsWith('text/javascript')
       ? versionReferences(source, /(\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+\.js)'/g, urlPath, (target) => assetAt(target, [...importers, urlPath]))
       : source;
-    const asset = makeAsset(body, type);
+    const asset = staticAsset(body, type);
     assets.set(urlPath, asset);
     return asset;
   };
   for (const urlPath of sources.keys()) assetAt(urlPath);
-  const page = makeAsset(
+  const page = staticAsset(
     versionReferences(readFileSync(path.join(folder, 'index.html')), /(\b(?:href|src)=)"(\/gallery\/[^"?]+)"/g, '/', (target) => assetAt(target)),
     TYPES['.html']!,
   );
@@ -70,40 +62,22 @@ export function galleryRoutes(options: GalleryRoutesOptions = {}): Router {
   const router = new Router();
   router.get('/', (ctx) => {
     ctx.set('Content-Security-Policy', GALLERY_CSP);
-    send(ctx, page, 'no-cache');
+    sendAsset(ctx, page, 'no-cache');
   });
   for (const [urlPath, asset] of assets) {
-    router.get(urlPath, (ctx) => send(ctx, asset, ctx.query.v === asset.version ? IMMUTABLE : 'public, no-cache'));
+    router.get(urlPath, (ctx) => sendAsset(ctx, asset, ctx.query.v === asset.version ? IMMUTABLE : REVALIDATE));
   }
   return router;
 }
 
 /** Rewrites each reference matched by `pattern` (group 1: what precedes it, group 2: the URL) to `URL?v=<version>`. */
-function versionReferences(source: Buffer, pattern: RegExp, from: string, resolve: (urlPath: string) => Asset): Buffer {
+function versionReferences(source: Buffer, pattern: RegExp, from: string, resolve: (urlPath: string) => StaticAsset): Buffer {
   const text = source.toString('utf8').replace(pattern, (whole, prefix: string, url: string) => {
     const quote = whole.charAt(whole.length - 1);
     const target = url.startsWith('/') ? url : path.posix.join(path.posix.dirname(from), url);
     return `${prefix}${quote}${url}?v=${resolve(target).version}${quote}`;
   });
   return Buffer.from(text, 'utf8');
-}
-
-function makeAsset(body: Buffer, type: string): Asset {
-  return { body, type, version: createHash('sha256').update(body).digest('hex').slice(0, 16) };
-}
-
-function send(ctx: Context, asset: Asset, cacheControl: string): void {
-  const etag = `"${asset.version}"`;
-  ctx.status = 200;
-  ctx.set('Cache-Control', cacheControl);
-  ctx.set('ETag', etag);
-  ctx.type = asset.type;
-  // Compared by hand, as sendFile does: ctx.fresh ignores If-None-Match when the request says no-cache.
-  if (ctx.get('If-None-Match').split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.body = asset.body;
 }
 
 /**

@@ -14,6 +14,7 @@ import { sendFile } from './file-response.js';
 import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
 import { imageJson, renditionVersion } from './image-json.js';
 import { optionalInteger } from './query-parameters.js';
+import { IMMUTABLE, REVALIDATE } from './static-asset.js';
 
 export interface ImageUseCases {
   readonly upload: IdempotentUpload;
@@ -23,8 +24,6 @@ export interface ImageUseCases {
   readonly deleteImage: DeleteImage;
   readonly listImages: ListImages;
 }
-
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Room for the multipart envelope around the file (boundaries, part headers, a few small fields). */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -103,7 +102,7 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     // A URL naming the rendition's content (?v=, as the metadata gives it) never changes meaning;
     // a plain one may point at a regenerated rendition later, so it is revalidated (cheaply: ETag).
     const versioned = ctx.query.v === renditionVersion(file.sha256);
-    await sendFile(ctx, file, versioned ? IMMUTABLE : 'public, no-cache');
+    await sendFile(ctx, file, versioned ? IMMUTABLE : REVALIDATE);
   });
 
   router.delete('/:id', async (ctx) => {
