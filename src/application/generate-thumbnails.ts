@@ -91,19 +91,29 @@ export class GenerateThumbnails {
     return image.thumbnail.status === 'ready' && this.wantedKeys(image).every((key) => have.has(key));
   }
 
-  /** Another upload of the same bytes has every rendition we need: record them, render nothing. */
-  private adoptFromSibling(image: Image): Promise<Image | null | 'none'> {
-    const wanted = this.wantedKeys(image);
-    return this.images.withChecksumLock(image.props.checksum, async () => {
-      const siblings = await this.images.findByChecksum(image.props.checksum);
-      for (const sibling of siblings) {
-        const { renditions, placeholder } = sibling.thumbnail;
-        const found = wanted.map((key) => renditions.find((r) => r.key === key));
-        if (sibling.id === image.id || !placeholder || found.some((r) => !r)) continue;
-        return this.images.update(image.completeThumbnails(this.clock.now(), found as Rendition[], placeholder));
-      }
-      return 'none';
+  /**
+   * Another upload of the same bytes has every rendition we need: record them, render nothing. Looked
+   * for without the lock first, so the common case (no such sibling) costs one query and no lock;
+   * a candidate is checked again under the lock, where no delete can take its objects away.
+   */
+  private async adoptFromSibling(image: Image): Promise<Image | null | 'none'> {
+    const { checksum } = image.props;
+    if (!this.siblingToAdopt(image, await this.images.findByChecksum(checksum))) return 'none';
+    return this.images.withChecksumLock(checksum, async () => {
+      const sibling = this.siblingToAdopt(image, await this.images.findByChecksum(checksum));
+      if (!sibling) return 'none';
+      return this.images.update(image.completeThumbnails(this.clock.now(), sibling.renditions, sibling.placeholder));
     });
+  }
+
+  private siblingToAdopt(image: Image, siblings: readonly Image[]): { renditions: Rendition[]; placeholder: string } | null {
+    const wanted = this.wantedKeys(image);
+    for (const sibling of siblings) {
+      const { renditions, placeholder } = sibling.thumbnail;
+      const found = wanted.map((key) => renditions.find((r) => r.key === key));
+      if (sibling.id !== image.id && placeholder && found.every((r) => r !== undefined)) return { renditions: found, placeholder };
+    }
+    return null;
   }
 
   private async renderAndStore(image: Image): Promise<Image | null> {

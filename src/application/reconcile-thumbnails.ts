@@ -20,7 +20,8 @@ export interface ReconcileOptions {
  * It never writes the image: it only schedules, with the image's usual job id, so a job that is in
  * fact still waiting or running (a long queue, a slow decode) makes the schedule a no-op and is not
  * disturbed. A re-run job starts over with a fresh budget of attempts, as background work, so fresh
- * uploads keep priority. Resolves with how many images it scheduled.
+ * uploads keep priority; for an image left processing, the run that never finished counts as a try
+ * (GenerateThumbnails), so one that kills its workers ends failed. Resolves with how many images it scheduled.
  */
 export class ReconcileThumbnails {
   constructor(
