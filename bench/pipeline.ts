@@ -42,9 +42,9 @@ export function tunables(): Record<string, string | undefined> {
   return { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
-/** Jobs at once in a worker process (QUEUE=bullmq) under the caller's environment. */
+/** Jobs at once in a worker process under the caller's environment. */
 export function workerConcurrency(): number {
-  return loadConfig({ ...tunables(), QUEUE: 'bullmq' }).workerConcurrency;
+  return loadConfig(tunables()).workerConcurrency;
 }
 
 export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {

@@ -83,7 +83,7 @@ export const configSchema = z.object({
 
 export type Config = z.output<typeof configSchema> & {
   readonly databaseUrl: string;
-  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, or the default for its queue. */
+  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, else one per core (see forApiProcess). */
   readonly workerConcurrency: number;
 };
 
@@ -107,15 +107,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = parsed.data;
   const databaseUrl = config.DATABASE_URL ?? `file:${path.join(config.DATA_DIR, 'imagehost.db')}`;
-  return { ...config, databaseUrl, workerConcurrency: config.WORKER_CONCURRENCY ?? defaultConcurrency(config.QUEUE) };
+  return { ...config, databaseUrl, workerConcurrency: config.WORKER_CONCURRENCY ?? availableParallelism() };
 }
 
 /**
- * A worker process (QUEUE=bullmq) runs one job per core. With the in-process queue the API process
- * makes the thumbnails while it takes uploads, so jobs get half the cores and uploads keep the rest:
- * on 2 cores, 2 jobs at once made upload p95 1.32× what it is without thumbnailing; 1 job, 0.97×.
+ * The configuration of an API process: with the in-process queue it makes the thumbnails while it
+ * takes uploads, so unless WORKER_CONCURRENCY says otherwise its jobs get half the cores and uploads
+ * keep the rest (on 2 cores, 2 jobs at once made upload p95 1.32× what it is without thumbnailing;
+ * 1 job, 0.97×). Workers and the CLI's import and regenerate use every core.
  */
-function defaultConcurrency(queue: 'in-process' | 'bullmq'): number {
-  const cores = availableParallelism();
-  return queue === 'bullmq' ? cores : Math.max(1, Math.floor(cores / 2));
+export function forApiProcess(config: Config): Config {
+  if (config.QUEUE !== 'in-process' || config.WORKER_CONCURRENCY !== undefined) return config;
+  return { ...config, workerConcurrency: Math.max(1, Math.floor(availableParallelism() / 2)) };
 }

@@ -4,7 +4,7 @@ import { createPinoLogger } from './adapters/pino/pino-logger.js';
 import { createConsoleLogger } from './cli/console-logger.js';
 import { parseInvocation } from './cli/dispatch.js';
 import { openDatabase } from './adapters/mikro-orm/database.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, forApiProcess, loadConfig, type Config } from './config.js';
 import type Koa from 'koa';
 import { createHealthApp } from './adapters/http/http-app.js';
 import { createHttpServer } from './adapters/http/http-server.js';
@@ -22,7 +22,7 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
  * makes the thumbnails; with BullMQ it only enqueues and `worker` processes make them.
  */
 async function serve(config: Config, logger: Logger): Promise<void> {
-  const host = await createImagehost(config, logger);
+  const host = await createImagehost(forApiProcess(config), logger);
   if (config.QUEUE === 'in-process') await host.startWorker();
   // Whatever the queue: lost work is queued again (an in-process queue loses everything on exit).
   host.startMaintenance();

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, forApiProcess, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with no environment at all', () => {
@@ -18,12 +18,12 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('file:data/imagehost.db');
   });
 
-  it('runs one thumbnail job per core in a worker, half the cores in the API process with the in-process queue', () => {
+  it('runs one thumbnail job per core, but half the cores in an API process that makes thumbnails itself', () => {
     const cores = availableParallelism();
-    expect(loadConfig({ QUEUE: 'bullmq' }).workerConcurrency).toBe(cores);
-    expect(loadConfig({}).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
-    expect(loadConfig({ WORKER_CONCURRENCY: '3' }).workerConcurrency).toBe(3);
-    expect(loadConfig({ WORKER_CONCURRENCY: '3', QUEUE: 'bullmq' }).workerConcurrency).toBe(3);
+    expect(loadConfig({}).workerConcurrency).toBe(cores);
+    expect(forApiProcess(loadConfig({})).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(forApiProcess(loadConfig({ QUEUE: 'bullmq' })).workerConcurrency).toBe(cores);
+    expect(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })).workerConcurrency).toBe(3);
   });
 
   it('parses every kind of value', () => {
