@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import type { Logger } from '../../ports/logger.js';
 import { errorCodeOf } from '../error-code.js';
-import { loggedPath } from './request-logging.js';
+import { requestLogFields } from './request-logging.js';
 
 /** How a client that went away midway shows up: routine, not a failure of ours. */
 const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -38,12 +38,6 @@ function isClientGone(error: unknown): boolean {
 }
 
 function requestFields(ctx: Context): Record<string, unknown> {
-  const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   const requestId: unknown = ctx.state.requestId;
-  return {
-    ...(typeof requestId === 'string' ? { requestId } : {}),
-    method: ctx.method,
-    route: typeof route === 'string' ? route : null,
-    path: loggedPath(ctx.path),
-  };
+  return { ...(typeof requestId === 'string' ? { requestId } : {}), ...requestLogFields(ctx) };
 }

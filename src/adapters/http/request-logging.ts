@@ -46,17 +46,16 @@ export function requestLogging(logger: Logger, options: RequestLoggingOptions = 
 }
 
 function accessFields(ctx: Context): Record<string, unknown> {
-  const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   const length = Number(ctx.res.getHeader('Content-Length'));
-  return {
-    method: ctx.method,
-    route: typeof route === 'string' ? route : null,
-    path: loggedPath(ctx.path),
-    bytes: Number.isFinite(length) ? length : null,
-  };
+  return { ...requestLogFields(ctx), bytes: Number.isFinite(length) ? length : null };
 }
 
-/** A path as it may be logged: cut to a sane length (the query string, which may carry anything, is never logged). */
-export function loggedPath(path: string): string {
-  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+/**
+ * What a log line may say of a request: its method, the route it matched (null when none) and its
+ * path cut to a sane length; never its headers or its query string, which may carry anything.
+ */
+export function requestLogFields(ctx: Context): { method: string; route: string | null; path: string } {
+  const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  const path = ctx.path.length > MAX_LOGGED_PATH ? `${ctx.path.slice(0, MAX_LOGGED_PATH)}…` : ctx.path;
+  return { method: ctx.method, route: typeof route === 'string' ? route : null, path };
 }
