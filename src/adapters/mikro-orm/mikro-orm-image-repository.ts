@@ -30,8 +30,7 @@ export class MikroOrmImageRepository implements ImageRepository {
   }
 
   async findById(id: string): Promise<Image | null> {
-    const row = await this.em().findOne(ImageSchema, { id }, { disableIdentityMap: true });
-    return row ? toImage(row) : null;
+    return (await this.selectWhere('id', id))[0] ?? null;
   }
 
   async update(image: Image): Promise<Image | null> {
@@ -63,9 +62,8 @@ export class MikroOrmImageRepository implements ImageRepository {
     return { items, nextCursor };
   }
 
-  async findByChecksum(checksum: string): Promise<Image[]> {
-    const rows = await this.em().find(ImageSchema, { checksumSha256: checksum }, { disableIdentityMap: true });
-    return rows.map(toImage);
+  findByChecksum(checksum: string): Promise<Image[]> {
+    return this.selectWhere('checksumSha256', checksum);
   }
 
   /** Walks images_thumbnail_status_updated_at_index: status, then updated_at in order. */
@@ -93,6 +91,28 @@ export class MikroOrmImageRepository implements ImageRepository {
       });
     });
   }
+
+  /**
+   * The two reads every request and job makes, in plain SQL: MikroORM's query builder and entity
+   * hydration cost ~0.6 ms of CPU per call on the event loop, the query itself ~0.06 ms. Rows are
+   * mapped with MikroORM's own metadata and column types, as its hydration would.
+   */
+  private async selectWhere(property: 'id' | 'checksumSha256', value: string): Promise<Image[]> {
+    const meta = this.orm.getMetadata().get<ImageRow>(ImageSchema.meta.className);
+    const platform = this.orm.em.getPlatform();
+    const sql = (this.selects[property] ??= `select * from ${platform.quoteIdentifier(meta.tableName)} where ${platform.quoteIdentifier(meta.properties[property].fieldNames[0]!)} = ?`);
+    const rows = (await this.orm.em.getConnection().execute(sql, [value])) as Record<string, unknown>[];
+    const driver = this.orm.em.getDriver();
+    return rows.map((raw) => {
+      const row = driver.mapResult(raw, meta) as Record<string, unknown>;
+      for (const prop of meta.props) {
+        if (prop.customType && row[prop.name] != null) row[prop.name] = prop.customType.convertToJSValue(row[prop.name], platform);
+      }
+      return toImage(row as unknown as ImageRow);
+    });
+  }
+
+  private readonly selects: Partial<Record<'id' | 'checksumSha256', string>> = {};
 
   private isPostgres(): boolean {
     return this.orm.config.get('clientUrl')?.startsWith('postgres') ?? false;
