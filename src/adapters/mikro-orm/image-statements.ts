@@ -1,0 +1,66 @@
+import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/core';
+import { ImageSchema, type ImageRow } from './image-schema.js';
+
+type Lookup = 'id' | 'checksumSha256';
+
+/**
+ * The statements every request and every thumbnail job runs (a row by id or by checksum, the
+ * conditional update), as plain SQL built once from MikroORM's metadata and run on its connection.
+ * MikroORM's query builder and entity hydration cost ~0.6 ms of CPU per call on the event loop; the
+ * statement itself ~0.07 ms. Values cross in both directions through MikroORM's own column types and
+ * date handling, so rows read and written here are the rows its entity manager reads and writes.
+ */
+export class ImageStatements {
+  private readonly meta: EntityMetadata<ImageRow>;
+  private readonly selects = new Map<Lookup, string>();
+  private readonly updateSql: string;
+  private readonly updated: EntityProperty<ImageRow>[];
+
+  constructor(private readonly orm: MikroORM) {
+    this.meta = orm.getMetadata().get<ImageRow>(ImageSchema.meta.className);
+    const platform = orm.em.getPlatform();
+    const table = platform.quoteIdentifier(this.meta.tableName);
+    for (const lookup of ['id', 'checksumSha256'] as const) {
+      this.selects.set(lookup, `select * from ${table} where ${this.column(lookup)} = ?`);
+    }
+    this.updated = this.meta.props.filter((prop) => prop.name !== 'id');
+    const assignments = this.updated.map((prop) => `${this.column(prop.name)} = ?`).join(', ');
+    this.updateSql = `update ${table} set ${assignments} where ${this.column('id')} = ? and ${this.column('version')} = ?`;
+  }
+
+  /** Every row whose `lookup` column equals `value`. */
+  async select(lookup: Lookup, value: string): Promise<ImageRow[]> {
+    const rows = (await this.connection().execute(this.selects.get(lookup)!, [value])) as Record<string, unknown>[];
+    const driver = this.orm.em.getDriver();
+    const platform = this.orm.em.getPlatform();
+    return rows.map((raw) => {
+      // Column names to property names and dates to Date, as hydration does; then the custom types.
+      const row = driver.mapResult(raw, this.meta) as Record<string, unknown>;
+      for (const prop of this.meta.props) {
+        if (prop.customType && row[prop.name] != null) row[prop.name] = prop.customType.convertToJSValue(row[prop.name], platform);
+      }
+      return row as unknown as ImageRow;
+    });
+  }
+
+  /** Writes `row` over the stored one if that is still at `expectedVersion`; resolves with whether it did. */
+  async updateIfVersion(row: ImageRow, expectedVersion: number): Promise<boolean> {
+    const platform = this.orm.em.getPlatform();
+    const values = this.updated.map((prop): unknown => {
+      const value: unknown = row[prop.name];
+      if (value == null) return null;
+      if (prop.customType) return prop.customType.convertToDatabaseValue(value, platform) as unknown;
+      return value instanceof Date ? platform.processDateProperty(value) : value;
+    });
+    const result = (await this.connection().execute(this.updateSql, [...values, row.id, expectedVersion], 'run')) as { affectedRows: number };
+    return result.affectedRows > 0;
+  }
+
+  private column(property: keyof ImageRow): string {
+    return this.orm.em.getPlatform().quoteIdentifier(this.meta.properties[property].fieldNames[0]!);
+  }
+
+  private connection() {
+    return this.orm.em.getConnection();
+  }
+}
