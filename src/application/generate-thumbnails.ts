@@ -122,7 +122,8 @@ export class GenerateThumbnails {
     const original = await this.storage.get(originalKey);
     if (!original) throw new OriginalMissingError(`The original of image "${image.id}" is missing from storage`);
     const { sizes, format, quality } = this.settings;
-    const { renditions: rendered, placeholder } = await this.resizer.render(original, { sizes, format, quality });
+    const source = { format: image.props.format, width, height };
+    const { renditions: rendered, placeholder } = await this.resizer.render(original, { sizes, format, quality, source });
     const renditions: Rendition[] = rendered.map((r) => ({
       size: r.size,
       width: r.width,

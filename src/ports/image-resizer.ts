@@ -14,6 +14,11 @@ export interface RenderOptions {
   readonly format: RenditionFormat;
   /** 1 to 100. */
   readonly quality: number;
+  /**
+   * What probe() said of these same bytes, when the caller already knows it (GenerateThumbnails: the
+   * original was probed at upload and is stored under its checksum); the header is then not read again.
+   */
+  readonly source?: ImageInfo;
 }
 
 export interface RenderedImage extends Dimensions {

@@ -75,9 +75,7 @@ export class SharpImageResizer implements ImageResizer {
   }
 
   async probe(bytes: Uint8Array): Promise<ImageInfo> {
-    const sniffed = await fileTypeFromBuffer(bytes);
-    const format = sniffed && ACCEPTED.get(sniffed.mime);
-    if (!format) throw new UnsupportedMediaTypeError(sniffed?.mime ?? null);
+    const format = await sniff(bytes);
     // The pixel limit is the caller's decision here: lifting it lets the header of a bomb be read.
     const header = await translate(() => sharp(bytes, { limitInputPixels: false, failOn: FAIL_ON }).metadata());
     const { width, height } = header.autoOrient;
@@ -85,8 +83,9 @@ export class SharpImageResizer implements ImageResizer {
     return { format, width, height };
   }
 
-  async render(bytes: Uint8Array, { sizes, format, quality }: RenderOptions): Promise<RenderResult> {
-    const source = await this.probe(bytes);
+  async render(bytes: Uint8Array, { sizes, format, quality, source: known }: RenderOptions): Promise<RenderResult> {
+    // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder.
+    const source = known ? { ...known, format: await sniff(bytes) } : await this.probe(bytes);
     const pixels = source.width * source.height;
     if (pixels > this.maxPixels) throw new ImageTooLargeError(pixels, this.maxPixels);
     const targets = sizes.map((size) => ({ size, ...ThumbnailSize.of(size).fit(source) }));
@@ -126,6 +125,14 @@ export class SharpImageResizer implements ImageResizer {
   private limited(pipeline: Sharp): Sharp {
     return this.timeoutSeconds === undefined ? pipeline : pipeline.timeout({ seconds: this.timeoutSeconds });
   }
+}
+
+/** The accepted format the magic bytes name; rejects with UnsupportedMediaTypeError otherwise. */
+async function sniff(bytes: Uint8Array): Promise<ImageFormat> {
+  const sniffed = await fileTypeFromBuffer(bytes);
+  const format = sniffed && ACCEPTED.get(sniffed.mime);
+  if (!format) throw new UnsupportedMediaTypeError(sniffed?.mime ?? null);
+  return format;
 }
 
 function resized(pipeline: Sharp, { width, height }: Dimensions): Sharp {

@@ -109,6 +109,19 @@ export function imageResizerContract(name: string, factory: ImageResizerFactory)
         await expect(resizer.probe(rendered?.data ?? new Uint8Array())).resolves.toEqual({ format, width: 32, height: 24 });
       });
 
+      it('renders the same given what probe() said of the bytes (no second header read), and still refuses a non-image', async () => {
+        const { resizer, fixtures } = subject();
+        const bytes = await fixtures.image('jpeg', 120, 90);
+        const options = { ...JPEG, sizes: [60, 30] };
+        const probed = await resizer.render(bytes, options);
+        const known = await resizer.render(bytes, { ...options, source: await resizer.probe(bytes) });
+        expect(known.renditions.map(({ size, width, height }) => ({ size, width, height }))).toEqual(
+          probed.renditions.map(({ size, width, height }) => ({ size, width, height })),
+        );
+        expect(known.placeholder).toBe(probed.placeholder);
+        await expect(resizer.render(svg(), { ...options, source: { format: 'png', width: 10, height: 10 } })).rejects.toThrow(UnsupportedMediaTypeError);
+      });
+
       it('returns no rendition, but still a placeholder, when no size is asked', async () => {
         const { resizer, fixtures } = subject();
         const result = await resizer.render(await fixtures.image('png', 64, 48), { ...JPEG, sizes: [] });
