@@ -37,8 +37,12 @@ const ACCEPTED = new Map<string, ImageFormat>([
  */
 const FAIL_ON: FailOnOptions = 'error';
 
-/** ThumbHash reads at most 100 × 100 pixels. */
-const PLACEHOLDER_BOX = ThumbnailSize.of(100);
+/**
+ * The ThumbHash is computed from the pixels scaled into this box. ThumbHash accepts up to 100 × 100, but
+ * keeps only a few low frequencies: over the bench corpus, hashes from 32 px decode to previews within
+ * 0.5/255 per channel on average (3/255 at worst) of those from 100 px, for about 1 ms less CPU per image.
+ */
+const PLACEHOLDER_BOX = ThumbnailSize.of(32);
 
 const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sharp> = {
   // Baseline, not progressive: at 600 px progressive took twice the encode time for 2% fewer bytes (and
@@ -54,7 +58,7 @@ const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sh
  * only the header: it never decodes pixels and never rejects on pixel count, so a tiny file declaring
  * 30000 × 30000 probes in milliseconds. `render` rejects images above `maxPixels` with
  * ImageTooLargeError before decoding, decodes the first frame/page once (EXIF orientation applied,
- * alpha flattened on white, sRGB) into raw pixels at the largest size asked (at least the 100-px
+ * alpha flattened on white, sRGB) into raw pixels at the largest size asked (at least the 32-px
  * placeholder box), then derives every size and the ThumbHash placeholder from those pixels. Sizes
  * follow {@link ThumbnailSize.fit} exactly, computed from the original dimensions. Outputs carry no metadata.
  */
