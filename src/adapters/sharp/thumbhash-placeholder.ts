@@ -1,0 +1,65 @@
+import { rgbaToThumbHash } from 'thumbhash';
+import { ThumbnailSize } from '../../domain/thumbnail-size.js';
+
+/** Decoded pixels as sharp hands them over: `channels` bytes a pixel, row after row. */
+export interface RawPixels {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+}
+
+/**
+ * The box the placeholder is computed in. ThumbHash keeps only a few low frequencies: over the bench
+ * corpus, hashes made here decode to previews within 1.3/255 per channel on average (3.5/255 at worst)
+ * of hashes from a 100-px (its maximum) lanczos scaling by sharp.
+ */
+export const PLACEHOLDER_BOX = ThumbnailSize.of(32);
+/** Source pixels averaged per axis into each box pixel: plenty for a blurred preview, at a bounded cost. */
+const SAMPLES = 8;
+
+/**
+ * The ThumbHash (base64) of opaque pixels at least as large as the box: each box pixel is the mean of
+ * an evenly spaced grid of at most 8 × 8 source pixels of its area. About 0.1 ms of JavaScript, where
+ * scaling in one more sharp pipeline cost ~3 ms of CPU per image.
+ */
+export function thumbHashOf({ data, width, height, channels }: RawPixels): string {
+  const box = PLACEHOLDER_BOX.fit({ width, height });
+  const rows = Array.from({ length: box.height }, (_, y) => samplesOf(y, box.height, height));
+  const columns = Array.from({ length: box.width }, (_, x) => samplesOf(x, box.width, width));
+  // Grey pixels (one channel) count their one value as red, green and blue.
+  const [green, blue] = channels >= 3 ? [1, 2] : [0, 0];
+  const rgba = new Uint8Array(box.width * box.height * 4);
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (const row of rows[y]!) {
+        for (const column of columns[x]!) {
+          const i = (row * width + column) * channels;
+          r += data[i]!;
+          g += data[i + green]!;
+          b += data[i + blue]!;
+        }
+      }
+      const n = rows[y]!.length * columns[x]!.length;
+      const o = (y * box.width + x) * 4;
+      rgba[o] = Math.round(r / n);
+      rgba[o + 1] = Math.round(g / n);
+      rgba[o + 2] = Math.round(b / n);
+      rgba[o + 3] = 255;
+    }
+  }
+  return Buffer.from(rgbaToThumbHash(box.width, box.height, rgba)).toString('base64');
+}
+
+/** Up to SAMPLES evenly spaced source indexes in the stretch that box pixel `index` of `count` covers of `size`. */
+function samplesOf(index: number, count: number, size: number): number[] {
+  const start = Math.floor((index * size) / count);
+  const end = Math.max(start + 1, Math.floor(((index + 1) * size) / count));
+  const step = Math.max(1, Math.floor((end - start) / SAMPLES));
+  const picked: number[] = [];
+  for (let i = start + Math.floor(step / 2); i < end && picked.length < SAMPLES; i += step) picked.push(i);
+  return picked;
+}
