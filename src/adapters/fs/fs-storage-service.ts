@@ -3,6 +3,7 @@ import type { Dir } from 'node:fs';
 import { mkdir, open, opendir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
+import { DirectorySyncs } from './directory-syncs.js';
 
 const MAGIC = Buffer.from('IHS1');
 const PREAMBLE_LENGTH = MAGIC.length + 4;
@@ -25,8 +26,9 @@ interface Header {
  * content type together in one atomic rename, and no key can collide with a metadata file.
  *
  * `put` writes a temp file in the target directory, fsyncs it, renames it over the target and fsyncs the
- * directories it changed, so it resolves once the object is durable and readers never see a partial
- * object. Temp file names contain `~`, a character no key may use.
+ * directories it changed (concurrent puts into one folder share its fsync), so it resolves once the
+ * object is durable and readers never see a partial object. Temp file names contain `~`, a character
+ * no key may use.
  *
  * Keys are checked (segments of `[A-Za-z0-9._-]`, no `.`/`..`, no empty segment) and an invalid key is
  * rejected with an Error: keys come from the core, so this is defence in depth against path traversal.
@@ -39,6 +41,7 @@ interface Header {
  */
 export class FsStorageService implements StorageService {
   private readonly rootDir: string;
+  private readonly directories = new DirectorySyncs();
 
   constructor(rootDir: string) {
     this.rootDir = path.resolve(rootDir);
@@ -61,7 +64,7 @@ export class FsStorageService implements StorageService {
       await rm(temp, { force: true });
       throw error;
     }
-    await syncDirectories(dir, firstCreated ? path.dirname(firstCreated) : dir);
+    await this.syncDirectories(dir, firstCreated ? path.dirname(firstCreated) : dir);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -163,6 +166,14 @@ export class FsStorageService implements StorageService {
     return null;
   }
 
+  /** fsyncs `from` and each ancestor up to `to`, so new directory entries (the file, new folders) survive a crash. */
+  private async syncDirectories(from: string, to: string): Promise<void> {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      await this.directories.sync(dir);
+      if (dir === to || dir === path.dirname(dir)) return;
+    }
+  }
+
   private pathOf(key: string): string {
     const segments = key.split('/');
     const bad = segments.find((s) => !SEGMENT.test(s) || s === '.' || s === '..');
@@ -232,18 +243,6 @@ async function createTempFile(dir: string, temp: string): Promise<{ handle: File
   }
 }
 
-/** fsyncs `from` and each ancestor up to `to`, so new directory entries (the file, new folders) survive a crash. */
-async function syncDirectories(from: string, to: string): Promise<void> {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (dir === to || dir === path.dirname(dir)) return;
-  }
-}
 
 function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
