@@ -1,9 +1,4 @@
-import { close, fsync, open } from 'node:fs';
-import { promisify } from 'node:util';
-
-const openFd = promisify(open);
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
+import { closeFd, fsyncFd, openFd } from './fd.js';
 
 /**
  * fsyncs directories, letting concurrent callers share one fsync of the same directory (a group

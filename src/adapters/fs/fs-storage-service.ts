@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Dir } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, opendir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 import { DirectorySyncs } from './directory-syncs.js';
+import { closeFd, fsyncFd, openFd, writeFd } from './fd.js';
 
 const MAGIC = Buffer.from('IHS1');
 const PREAMBLE_LENGTH = MAGIC.length + 4;
@@ -51,13 +52,14 @@ export class FsStorageService implements StorageService {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
     const temp = path.join(dir, `~${randomUUID()}.tmp`);
-    const { handle, firstCreated } = await createTempFile(dir, temp);
+    // Plain file descriptors, not FileHandles: puts are the hot path of every thumbnail job.
+    const { fd, firstCreated } = await createTempFile(dir, temp);
     try {
       try {
-        await handle.writeFile(Buffer.concat([encodeHeader(options.contentType), body]));
-        await handle.sync();
+        await writeFd(fd, Buffer.concat([encodeHeader(options.contentType), body]));
+        await fsyncFd(fd);
       } finally {
-        await handle.close();
+        await closeFd(fd);
       }
       await rename(temp, target);
     } catch (error) {
@@ -68,14 +70,11 @@ export class FsStorageService implements StorageService {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    const handle = await this.openObject(key);
-    if (!handle) return null;
-    try {
-      const file = await handle.readFile();
-      return file.subarray(decodeHeader(file, key).dataOffset);
-    } finally {
-      await handle.close();
-    }
+    const file = await readFile(this.pathOf(key)).catch((error: unknown) => {
+      if (MISSING.has(errorCode(error))) return null;
+      throw error;
+    });
+    return file && file.subarray(decodeHeader(file, key).dataOffset);
   }
 
   async getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
@@ -229,14 +228,14 @@ function corrupt(key: string, cause?: unknown): Error {
  * shared by several keys (`originals/ab/`) may remove it in between; then both steps run again. Once
  * the temp file exists its folder is not empty, so it can no longer go away under the put.
  */
-async function createTempFile(dir: string, temp: string): Promise<{ handle: FileHandle; firstCreated: string | undefined }> {
+async function createTempFile(dir: string, temp: string): Promise<{ fd: number; firstCreated: string | undefined }> {
   let firstCreated: string | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       // The highest folder any attempt created is the one whose parent must be synced.
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined && (firstCreated === undefined || created.length < firstCreated.length)) firstCreated = created;
-      return { handle: await open(temp, 'wx'), firstCreated };
+      return { fd: await openFd(temp, 'wx'), firstCreated };
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
     }
