@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageFormat } from '../../src/domain/image-format.js';
+import { postChunked } from '../support/chunked-post.js';
 import { SCRIPT_MARKER, withGarbageIdat, withHtmlAppended, withHtmlComment } from '../support/hostile-images.js';
 import * as samples from '../support/sample-images.js';
 import { listedIds, uploadSentinel, type Sentinel } from '../support/sentinel.js';
@@ -133,30 +133,16 @@ describe('huge or numerous form fields besides the file', () => {
     // multer truncates a text field at fieldSize but reads (and discards) the rest of the body before answering:
     // memory stays bounded, the time spent is bounded by the server's request and idle timeouts.
     const boundary = 'xxFIELDxx';
-    const total = 32 * 1024 * 1024;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.baseUrl}/api/v1/images/upload`, {
-        method: 'POST',
-        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n`);
-      const chunk = Buffer.alloc(256 * 1024, 0x61);
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          sent += chunk.length;
-          if (!req.write(chunk)) return req.once('drain', pump);
-        }
-        req.write(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`);
-        req.write(SMALL_PNG);
-        req.end(`\r\n--${boundary}--\r\n`);
-      };
-      pump();
+    const status = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      head: `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n`,
+      filler: Buffer.alloc(256 * 1024, 0x61),
+      fillerBytes: 32 * 1024 * 1024,
+      tail: Buffer.concat([
+        Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`),
+        SMALL_PNG,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
     });
     expect(status).toBe(400);
   });

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postChunked } from '../support/chunked-post.js';
 import * as samples from '../support/sample-images.js';
 import { startTestServer, uploadFile, type TestServer } from '../support/test-server.js';
 
@@ -44,28 +44,13 @@ describe('uploads that are refused', () => {
 
   it('refuses an oversized body sent without Content-Length while it streams', async () => {
     const boundary = 'xxBOUNDARYxx';
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.baseUrl}/api/v1/images/upload`, {
-        method: 'POST',
-        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
-      const chunk = Buffer.alloc(64 * 1024, 1);
-      let sent = 0;
-      const pump = () => {
-        // Keep sending well past the limit; the server must answer before we are done.
-        while (sent < MAX_UPLOAD_BYTES * 20) {
-          sent += chunk.length;
-          if (!req.write(chunk)) return req.once('drain', pump);
-        }
-        req.end(`\r\n--${boundary}--\r\n`);
-      };
-      pump();
+    const status = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      head: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      // Keep sending well past the limit; the server must answer before we are done.
+      filler: Buffer.alloc(64 * 1024, 1),
+      fillerBytes: MAX_UPLOAD_BYTES * 20,
+      tail: `\r\n--${boundary}--\r\n`,
     });
     expect(status).toBe(413);
   });
