@@ -115,3 +115,16 @@ export class IdempotencyKeyReusedError extends DomainError {
     super('This Idempotency-Key was already used for a different file; use a new key for a new upload');
   }
 }
+
+/**
+ * The object store did not answer, or refused the operation (connection refused, timed out, a 5xx, a
+ * full or failing disk). Nothing about the request is wrong: the same call may succeed later.
+ */
+export class StorageUnavailableError extends DomainError {
+  readonly code = 'STORAGE_UNAVAILABLE';
+}
+
+/** The database did not answer (connection refused or lost, pool exhausted, locked): worth another try later. */
+export class DatabaseUnavailableError extends DomainError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+}

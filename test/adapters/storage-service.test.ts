@@ -5,10 +5,12 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { Client } from 'minio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StorageUnavailableError } from '../../src/domain/errors.js';
 import { FsStorageService } from '../../src/adapters/fs/fs-storage-service.js';
 import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
 import { MinioStorageService, type MinioStorageOptions } from '../../src/adapters/minio/minio-storage-service.js';
 import { storageServiceContract } from '../contracts/storage-service.contract.js';
+import { freePort } from '../support/free-port.js';
 import { startS3Server, type S3TestServer } from '../support/s3-server.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -58,11 +60,14 @@ describe('FsStorageService', () => {
     expect(names.sort()).toEqual([path.join('store', 'originals', 'img1'), path.join('store', 'thumbnails', 'img1', '150.jpg')]);
   });
 
-  it('a put that fails removes its temp file and rejects', async () => {
+  it('a put that fails removes its temp file and rejects with STORAGE_UNAVAILABLE', async () => {
     await storage.put('a/b', bytes('child'), { contentType: 'image/png' });
 
     // `a` is now a directory, so the rename onto it must fail.
-    await expect(storage.put('a', bytes('parent'), { contentType: 'image/png' })).rejects.toThrow();
+    await expect(storage.put('a', bytes('parent'), { contentType: 'image/png' })).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+      cause: { code: 'EISDIR' },
+    });
 
     expect(await readdir(path.join(root, 'store'))).toEqual(['a']);
     expect(await readdir(path.join(root, 'store', 'a'))).toEqual(['b']);
@@ -171,7 +176,8 @@ describe('MinioStorageService against s3rver', () => {
     const storage = new MinioStorageService(optionsFor(uniqueBucket()));
 
     const error = await storage.get('originals/img1').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     expect((error as Error).message).toMatch(/^MinIO get of "originals\/img1" in bucket "test-[0-9a-f-]+" failed: /);
     expect(error).toMatchObject({ cause: { code: 'NoSuchBucket' } });
     await expect(storage.getStream('originals/img1')).rejects.toMatchObject({ cause: { code: 'NoSuchBucket' } });
@@ -192,6 +198,17 @@ describe('MinioStorageService against s3rver', () => {
     await expect(MinioStorageService.connect({ ...optionsFor(uniqueBucket()), accessKey: 'NOBODY' })).rejects.toThrow(
       /^MinIO create bucket of bucket "test-[0-9a-f-]+" failed: /,
     );
+  });
+
+  it('a server that does not answer rejects every operation with STORAGE_UNAVAILABLE, the driver error as cause', async () => {
+    const storage = new MinioStorageService({ ...optionsFor(uniqueBucket()), endPoint: `http://127.0.0.1:${await freePort()}` });
+    const unavailable = { code: 'STORAGE_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } };
+
+    await expect(storage.put('originals/img1', bytes('x'), { contentType: 'image/png' })).rejects.toMatchObject(unavailable);
+    await expect(storage.get('originals/img1')).rejects.toMatchObject(unavailable);
+    await expect(storage.getStream('originals/img1')).rejects.toMatchObject(unavailable);
+    await expect(storage.delete('originals/img1')).rejects.toMatchObject(unavailable);
+    await expect(storage.ensureBucket()).rejects.toMatchObject(unavailable);
   });
 
   it('rejects an endPoint that is not an http(s) URL without a path', () => {

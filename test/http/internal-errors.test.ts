@@ -7,6 +7,7 @@ import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
 import { InMemoryAttemptLimiter } from '../../src/adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
 import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
+import { DatabaseUnavailableError, StorageUnavailableError } from '../../src/domain/errors.js';
 import { startInMemoryApp } from '../support/in-memory-app.js';
 
 /**
@@ -125,6 +126,42 @@ describe.each(Object.entries(FAILURES))('%s', (_failure, fail) => {
   });
 });
 
+/** A dependency outage, as the real adapters report it, with the driver's words (host, key) in its message. */
+const OUTAGES: [string, () => [string, RequestInit], Map<PropertyKey, () => unknown>, string, () => Error][] = [
+  ['GET metadata', () => [`/api/v1/images/${imageId}`, {}], images.broken, 'findById', databaseDown],
+  ['GET list', () => ['/api/v1/images', {}], images.broken, 'list', databaseDown],
+  ['GET original', () => [`/api/v1/images/${imageId}/file`, {}], storage.broken, 'getStream', storageDown],
+  ['POST upload (storage)', () => ['/api/v1/images/upload', { method: 'POST', body: uploadForm() }], storage.broken, 'put', storageDown],
+  ['POST upload (database)', () => ['/api/v1/images/upload', { method: 'POST', body: uploadForm() }], images.broken, 'add', databaseDown],
+  ['DELETE (database)', () => [`/api/v1/images/${imageId}`, { method: 'DELETE', headers: { 'X-Delete-Token': 'x' } }], images.broken, 'findById', databaseDown],
+];
+
+function storageDown(): Error {
+  return new StorageUnavailableError(`MinIO put of "originals/9f/86" in bucket "secret-bucket" failed: connect ECONNREFUSED 10.1.2.3:9000`);
+}
+
+function databaseDown(): Error {
+  return new DatabaseUnavailableError('The database is unavailable: connect ECONNREFUSED 10.1.2.3:5432');
+}
+
+describe('a dependency that does not answer', () => {
+  it.each(OUTAGES)('%s → 503 naming the dependency, Retry-After, none of the driver text; a warning in the log', async (_route, target, broken, method, outage) => {
+    const error = outage();
+    broken.set(method, () => Promise.reject(error));
+    const logged = app.kit.logger.entries.length;
+    const [path, init] = target();
+    const response = await fetch(app.baseUrl + path, init);
+    const text = await response.text();
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(JSON.parse(text)).toEqual({ error: { code: (error as StorageUnavailableError).code, message: expect.stringMatching(/unavailable; try again shortly$/) as string } });
+    expect(text).not.toMatch(/ECONNREFUSED|10\.1\.2\.3|secret-bucket|originals/);
+    const entries = app.kit.logger.entries.slice(logged);
+    expect(entries).toEqual([expect.objectContaining({ level: 'warn', message: 'dependency unavailable' })]);
+  });
+});
+
 describe('failures that are not a whole answer', () => {
   it('/readyz names the failing dependency, never its error', async () => {
     const response = await fetch(`${app.baseUrl}/readyz`);
@@ -195,9 +232,8 @@ describe('failures that are not a whole answer', () => {
 });
 
 describe('errors whose text merely looks like a client mistake', () => {
-  // Known defect: errorMiddleware's classify() turns any error whose message matches /form|multipart|boundary|part header/
-  // into 400 MALFORMED_MULTIPART, unlogged ("format", "transform", "platform" match). Multipart errors are now classified
-  // where they arise (image-routes.ts), so that fallback can go; then change `it.fails` to `it`.
+  // Multipart errors are classified by their own codes where they arise, never by words in a message
+  // ("format", "transform" and "platform" once read as a malformed upload).
   it.each([
     ["a TypeError reading 'format'", () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'format')"))],
     ['a transform stream failure', () => Promise.reject(new Error('Transform stream closed early'))],

@@ -212,11 +212,9 @@ describe('a process killed mid-way', () => {
 });
 
 describe('a delete still in flight when the checksum lock is let go', () => {
-  // KNOWN GAP, in src/application/shared-objects.ts (not this change's to edit): releaseUnreferenced
-  // deletes with Promise.all, so when one delete fails the lock is released while the others are
-  // still in flight; one of them can land after a job has taken the lock, rewritten that key and
-  // recorded it. The fix is Promise.allSettled there (then rethrow the first failure). Turn this
-  // into a plain `it` once it is in. (SweepOrphans releases one key per hold, so it is not exposed.)
+  // releaseUnreferenced (src/application/shared-objects.ts) waits for every delete to settle before it
+  // lets the lock go, even when one fails: otherwise a straggling delete could land after a job has
+  // taken the lock, rewritten that key and recorded it. (SweepOrphans releases one key per hold.)
   it('never leaves a ready image pointing at an object deleted by a straggler', async () => {
     let releaseStraggler!: () => void;
     const straggling = new Promise<void>((resolve) => (releaseStraggler = resolve));

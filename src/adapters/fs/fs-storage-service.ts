@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dir } from 'node:fs';
 import { mkdir, open, opendir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { StorageUnavailableError } from '../../domain/errors.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { closeFd, fsyncFd, openFd, writeFd } from './fd.js';
@@ -37,6 +38,9 @@ interface Header {
  * A delete removes the folders it leaves empty, except top-level ones; a put whose folder is removed
  * that way before its temp file exists creates the folder again.
  *
+ * Errors of the disk itself (full, read-only, failing, out of file descriptors) reject with
+ * StorageUnavailableError, the system error as `cause`.
+ *
  * `list` walks the folders lazily (one open directory per level) and yields only files whose names are
  * valid keys: temp files (and anything else someone dropped under the root) are never listed.
  */
@@ -48,7 +52,33 @@ export class FsStorageService implements StorageService {
     this.rootDir = path.resolve(rootDir);
   }
 
-  async put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
+  put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
+    return onDisk('put', key, () => this.write(key, body, options.contentType));
+  }
+
+  get(key: string): Promise<Uint8Array | null> {
+    return onDisk('get', key, () => this.read(key));
+  }
+
+  getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
+    return onDisk('getStream', key, () => this.openStream(key, range));
+  }
+
+  delete(key: string): Promise<void> {
+    return onDisk('delete', key, () => this.remove(key));
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const slash = prefix.lastIndexOf('/');
+    const folder = slash < 0 ? '' : prefix.slice(0, slash);
+    try {
+      yield* this.walk(folder, folder === '' ? this.rootDir : this.pathOf(folder), prefix);
+    } catch (error) {
+      throw diskFailure('list', prefix, error);
+    }
+  }
+
+  private async write(key: string, body: Uint8Array, contentType: string): Promise<void> {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
     const temp = path.join(dir, `~${randomUUID()}.tmp`);
@@ -56,7 +86,7 @@ export class FsStorageService implements StorageService {
     const { fd, firstCreated } = await createTempFile(dir, temp);
     try {
       try {
-        await writeFd(fd, Buffer.concat([encodeHeader(options.contentType), body]));
+        await writeFd(fd, Buffer.concat([encodeHeader(contentType), body]));
         await fsyncFd(fd);
       } finally {
         await closeFd(fd);
@@ -69,7 +99,7 @@ export class FsStorageService implements StorageService {
     await this.syncDirectories(dir, firstCreated ? path.dirname(firstCreated) : dir);
   }
 
-  async get(key: string): Promise<Uint8Array | null> {
+  private async read(key: string): Promise<Uint8Array | null> {
     const file = await readFile(this.pathOf(key)).catch((error: unknown) => {
       if (MISSING.has(errorCode(error))) return null;
       throw error;
@@ -77,7 +107,7 @@ export class FsStorageService implements StorageService {
     return file && file.subarray(decodeHeader(file, key).dataOffset);
   }
 
-  async getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
+  private async openStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
     const handle = await this.openObject(key);
     if (!handle) return null;
     try {
@@ -97,19 +127,13 @@ export class FsStorageService implements StorageService {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  private async remove(key: string): Promise<void> {
     try {
       await unlink(this.pathOf(key));
     } catch (error) {
       if (!MISSING.has(errorCode(error))) throw error;
     }
     await this.pruneEmptyFolders(key);
-  }
-
-  async *list(prefix: string): AsyncIterable<string> {
-    const slash = prefix.lastIndexOf('/');
-    const folder = slash < 0 ? '' : prefix.slice(0, slash);
-    yield* this.walk(folder, folder === '' ? this.rootDir : this.pathOf(folder), prefix);
   }
 
   /** Keys under `folder` (a key-shaped path, '' for the root) that start with `prefix`, descending only where some can. */
@@ -242,6 +266,20 @@ async function createTempFile(dir: string, temp: string): Promise<{ fd: number; 
   }
 }
 
+async function onDisk<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw diskFailure(operation, key, error);
+  }
+}
+
+/** A system error (`EIO`, `ENOSPC`, `EACCES`, `EMFILE`…) as StorageUnavailableError; anything else as it is. */
+function diskFailure(operation: string, key: string, error: unknown): unknown {
+  const code = errorCode(error);
+  if (!/^E[A-Z]+$/.test(code)) return error;
+  return new StorageUnavailableError(`File storage ${operation} of ${JSON.stringify(key)} failed: ${code}`, { cause: error });
+}
 
 function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';

@@ -23,7 +23,19 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_IMAGE: 422,
   IMAGE_TOO_LARGE: 422,
   TOO_MANY_ATTEMPTS: 429,
+  STORAGE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
 };
+
+/**
+ * Outages of a dependency: the client is told which, and when to come back, never the driver's words
+ * (hosts, keys, paths); the operator finds those in the log line.
+ */
+const UNAVAILABLE_MESSAGES: Readonly<Record<string, string>> = {
+  STORAGE_UNAVAILABLE: 'The object store is unavailable; try again shortly',
+  DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly',
+};
+const UNAVAILABLE_RETRY_AFTER_SECONDS = '5';
 
 /** An error raised by the HTTP adapter itself (request shape), with a code from the table above. */
 export class HttpRequestError extends Error {
@@ -70,6 +82,14 @@ export function errorMiddleware(logger: Logger): Middleware {
       }
     } catch (error) {
       const known = classify(error);
+      const outage = known && UNAVAILABLE_MESSAGES[known.code];
+      if (known && outage) {
+        logger.warn({ err: error, method: ctx.method, path: ctx.path, code: known.code }, 'dependency unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', UNAVAILABLE_RETRY_AFTER_SECONDS);
+        ctx.body = { error: { code: known.code, message: outage } };
+        return;
+      }
       if (known && STATUS_BY_CODE[known.code]) {
         ctx.status = STATUS_BY_CODE[known.code] ?? 400;
         ctx.body = { error: known };

@@ -224,6 +224,9 @@ export const COMMON_HEADERS: Readonly<Record<string, Header>> = {
 
 export const COMMON_RESPONSES: Readonly<Record<string, Response>> = {
   InternalError: errorResponse('An unexpected failure (logged; no detail is given)', ['INTERNAL_ERROR']),
+  Unavailable: errorResponse('The database or the object store does not answer right now (logged); try again later', ['STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE'], {
+    'Retry-After': header('Seconds to wait before trying again', true),
+  }),
   Unauthorized: errorResponse('Missing or wrong bearer token', ['UNAUTHORIZED'], { 'WWW-Authenticate': header('`Bearer realm="…"`', true) }),
   AdminDisabled: errorResponse('ADMIN_TOKEN is unset: admin routes do not exist', ['NOT_FOUND']),
   NotFound: errorResponse('No route for this path', ['NOT_FOUND']),

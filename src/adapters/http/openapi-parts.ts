@@ -39,9 +39,13 @@ export function headerParameter(name: string, description: string, parameterSche
   return { name, in: 'header', description, schema: parameterSchema };
 }
 
-/** An operation; every one can answer the generic 500 (an unexpected failure, logged). */
+/**
+ * An operation; every one can answer the generic 500 (an unexpected failure, logged) and, unless it
+ * says otherwise, a 503 while the database or the object store is unavailable.
+ */
 export function operation(spec: Omit<Operation, 'responses'> & { readonly responses: Operation['responses'] }): Operation {
-  return { ...spec, responses: { ...spec.responses, '500': responseRef('InternalError') } };
+  const unavailable: Operation['responses'] = '503' in spec.responses ? {} : { '503': responseRef('Unavailable') };
+  return { ...spec, responses: { ...spec.responses, ...unavailable, '500': responseRef('InternalError') } };
 }
 
 /** An operation behind the admin token: 401 without it, 404 when ADMIN_TOKEN is unset. */

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM, Options } from '@mikro-orm/core';
+import type { Knex } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import { ImageSchema } from './image-schema.js';
 import { libsqlMigrations } from './migrations/libsql/index.js';
@@ -49,14 +50,28 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm,
     dialect,
     async migrate() {
-      const applied = await orm.getMigrator().up();
-      return applied.map((migration) => migration.name);
+      const up = async () => (await orm.getMigrator().up()).map((migration) => migration.name);
+      return dialect === 'postgresql' ? withMigrationLock(orm, up) : up();
     },
     async ping() {
       await orm.em.getConnection().execute('select 1');
     },
     close: () => orm.close(),
   };
+}
+
+/**
+ * Several processes starting at once against a new database (API replicas with MIGRATE_ON_START)
+ * would each create the migrations table and run the same migrations, and all but one would fail.
+ * A transaction-scoped advisory lock, held on a connection of its own while the migrator works on
+ * others, lets one migrate at a time; the next finds nothing left to do. (A libsql file belongs to one process.)
+ */
+async function withMigrationLock<T>(orm: MikroORM, work: () => Promise<T>): Promise<T> {
+  const knex = (orm.em.getConnection() as unknown as { getKnex(): Knex }).getKnex();
+  return knex.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', ['imagehost:migrations']);
+    return work();
+  });
 }
 
 type CommonOptions = Pick<Options, 'entities' | 'debug' | 'ensureDatabase' | 'extensions'>;

@@ -7,12 +7,14 @@ import { ImageSchema, type ImageRow } from './image-schema.js';
 import { toColumns, toImage } from './image-row-mapping.js';
 import { KeyedMutex } from '../locking/keyed-mutex.js';
 import { ImageStatements } from './image-statements.js';
+import { databaseCall } from './database-errors.js';
 
 /**
  * ImageRepository on MikroORM, for PostgreSQL and libsql alike. Every call runs on its own forked
  * EntityManager and issues native queries, so nothing is cached between calls and concurrent
  * writers are arbitrated by the database (`update` is one conditional UPDATE on `version`). The
  * hottest statements (by id, by checksum, the update) skip the query builder: see ImageStatements.
+ * A database that cannot be reached or drops the connection rejects with DatabaseUnavailableError.
  *
  * `orm` must have been opened with ImageSchema registered (see `openDatabase`).
  */
@@ -25,31 +27,49 @@ export class MikroOrmImageRepository implements ImageRepository {
   }
 
   /** Rejects with DuplicateImageError when the id is already stored. */
-  async add(image: Image): Promise<void> {
-    try {
-      await this.em().insert(ImageSchema, toColumns(image));
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new DuplicateImageError(image.id, { cause: error });
-      throw error;
-    }
+  add(image: Image): Promise<void> {
+    return databaseCall(async () => {
+      try {
+        await this.em().insert(ImageSchema, toColumns(image));
+      } catch (error) {
+        if (error instanceof UniqueConstraintViolationException) throw new DuplicateImageError(image.id, { cause: error });
+        throw error;
+      }
+    });
   }
 
-  async findById(id: string): Promise<Image | null> {
-    const [row] = await this.statements.select('id', id);
-    return row ? toImage(row) : null;
+  findById(id: string): Promise<Image | null> {
+    return databaseCall(async () => {
+      const [row] = await this.statements.select('id', id);
+      return row ? toImage(row) : null;
+    });
   }
 
-  async update(image: Image): Promise<Image | null> {
+  update(image: Image): Promise<Image | null> {
     const row = toColumns(image);
-    const written = await this.statements.updateIfVersion({ ...row, version: row.version + 1 }, row.version);
-    return written ? Image.restore({ ...image.props, version: row.version + 1 }) : null;
+    return databaseCall(async () => {
+      const written = await this.statements.updateIfVersion({ ...row, version: row.version + 1 }, row.version);
+      return written ? Image.restore({ ...image.props, version: row.version + 1 }) : null;
+    });
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.em().nativeDelete(ImageSchema, { id })) > 0;
+  delete(id: string): Promise<boolean> {
+    return databaseCall(async () => (await this.em().nativeDelete(ImageSchema, { id })) > 0);
   }
 
-  async list(query: ListQuery): Promise<ImagePage> {
+  list(query: ListQuery): Promise<ImagePage> {
+    return databaseCall(() => this.listPage(query));
+  }
+
+  findByChecksum(checksum: string): Promise<Image[]> {
+    return databaseCall(async () => (await this.statements.select('checksumSha256', checksum)).map(toImage));
+  }
+
+  findStale(query: StaleQuery): Promise<Image[]> {
+    return databaseCall(() => this.staleImages(query));
+  }
+
+  private async listPage(query: ListQuery): Promise<ImagePage> {
     const after = query.cursor === null ? null : pageCursor.decode(query.cursor);
     const where: FilterQuery<ImageRow> = {
       ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
@@ -68,12 +88,8 @@ export class MikroOrmImageRepository implements ImageRepository {
     return { items, nextCursor };
   }
 
-  async findByChecksum(checksum: string): Promise<Image[]> {
-    return (await this.statements.select('checksumSha256', checksum)).map(toImage);
-  }
-
   /** Walks images_thumbnail_status_updated_at_index: status, then updated_at in order. */
-  async findStale({ statuses, updatedBefore, limit }: StaleQuery): Promise<Image[]> {
+  private async staleImages({ statuses, updatedBefore, limit }: StaleQuery): Promise<Image[]> {
     if (statuses.length === 0) return [];
     const where: FilterQuery<ImageRow> = {
       thumbnailStatus: { $in: [...statuses] },
@@ -91,10 +107,12 @@ export class MikroOrmImageRepository implements ImageRepository {
   withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T> {
     return this.locks.run(checksum, async () => {
       if (!this.isPostgres()) return work();
-      return this.em().transactional(async (em) => {
-        await em.getConnection().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`imagehost:${checksum}`], 'get');
-        return work();
-      });
+      return databaseCall(() =>
+        this.em().transactional(async (em) => {
+          await em.getConnection().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`imagehost:${checksum}`], 'get');
+          return work();
+        }),
+      );
     });
   }
 

@@ -1,6 +1,7 @@
 import type { MikroORM, QueryResult } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { STALE_CLAIM_MS, type ClaimResult, type UploadReplay, type UploadReplays } from '../../ports/upload-replays.js';
+import { databaseCall } from './database-errors.js';
 import { UploadReplaySchema, type UploadReplayRow } from './upload-replay-schema.js';
 
 /**
@@ -29,7 +30,27 @@ const MAX_CLAIM_ROUNDS = 5;
 export class MikroOrmUploadReplays implements UploadReplays {
   constructor(private readonly orm: MikroORM) {}
 
-  async claim(key: string, now: Date, windowMs: number): Promise<ClaimResult> {
+  claim(key: string, now: Date, windowMs: number): Promise<ClaimResult> {
+    return databaseCall(() => this.claimOnce(key, now, windowMs));
+  }
+
+  complete(key: string, replay: UploadReplay): Promise<void> {
+    return databaseCall(async () => {
+      await this.em().nativeUpdate(
+        UploadReplaySchema,
+        { key, state: 'in-progress' },
+        { state: 'completed', imageId: replay.imageId, sealedDeleteToken: replay.sealedDeleteToken },
+      );
+    });
+  }
+
+  release(key: string): Promise<void> {
+    return databaseCall(async () => {
+      await this.em().nativeDelete(UploadReplaySchema, { key, state: 'in-progress' });
+    });
+  }
+
+  private async claimOnce(key: string, now: Date, windowMs: number): Promise<ClaimResult> {
     const em = this.em();
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
       if (await this.insertClaim(em, key, now)) return { state: 'claimed' };
@@ -39,18 +60,6 @@ export class MikroOrmUploadReplays implements UploadReplays {
       if (row && !isExpired(row, now, windowMs)) return toClaimResult(row);
     }
     throw new Error(`Could not claim upload replay key "${key}": it kept changing under ${MAX_CLAIM_ROUNDS} attempts`);
-  }
-
-  async complete(key: string, replay: UploadReplay): Promise<void> {
-    await this.em().nativeUpdate(
-      UploadReplaySchema,
-      { key, state: 'in-progress' },
-      { state: 'completed', imageId: replay.imageId, sealedDeleteToken: replay.sealedDeleteToken },
-    );
-  }
-
-  async release(key: string): Promise<void> {
-    await this.em().nativeDelete(UploadReplaySchema, { key, state: 'in-progress' });
   }
 
   private async insertClaim(em: SqlEntityManager, key: string, now: Date): Promise<boolean> {

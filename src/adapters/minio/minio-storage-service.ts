@@ -2,6 +2,7 @@ import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { Client, type BucketItem } from 'minio';
+import { StorageUnavailableError } from '../../domain/errors.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 export interface MinioStorageOptions {
@@ -20,8 +21,9 @@ const MISSING_CODES = new Set(['NoSuchKey', 'NotFound']);
 
 /**
  * A StorageService on MinIO or any S3-compatible server, one bucket, object key = storage key.
- * `NoSuchKey` becomes null; every other driver error is rethrown with the operation and key in its
- * message and the driver error as `cause` (a missing bucket is an error, never an absent object).
+ * `NoSuchKey` becomes null; every other driver error (server unreachable, 5xx, access denied, a missing
+ * bucket: never an absent object) is rethrown as StorageUnavailableError with the operation and key in
+ * its message and the driver error as `cause`.
  * Use {@link MinioStorageService.connect} to create the bucket when it does not exist yet.
  */
 export class MinioStorageService implements StorageService {
@@ -134,10 +136,10 @@ export class MinioStorageService implements StorageService {
     }
   }
 
-  private failure(operation: string, key: string | undefined, cause: unknown): Error {
+  private failure(operation: string, key: string | undefined, cause: unknown): StorageUnavailableError {
     const target = key === undefined ? `bucket "${this.bucket}"` : `"${key}" in bucket "${this.bucket}"`;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new Error(`MinIO ${operation} of ${target} failed: ${reason}`, { cause });
+    return new StorageUnavailableError(`MinIO ${operation} of ${target} failed: ${reason}`, { cause });
   }
 }
 
