@@ -4,9 +4,12 @@ import type { Logger } from '../ports/logger.js';
 
 export class DependencyUnavailableError extends Error {}
 
-/** One try may not hang longer than this (a driver that queues commands while offline would). */
+/**
+ * One try may not hang longer than this (a driver that queues commands while offline would), nor,
+ * beyond a short minimum, past the deadline.
+ */
 const ATTEMPT_TIMEOUT_MS = 5000;
-
+const MIN_ATTEMPT_TIMEOUT_MS = 500;
 
 /**
  * Retries `connect` with exponential backoff until it succeeds or `timeoutSeconds` have passed, logging
@@ -19,8 +22,10 @@ export async function waitForDependency<T>(
   connect: () => Promise<T>,
 ): Promise<T> {
   const started = Date.now();
+  const deadline = started + timeoutSeconds * 1000;
+  const attemptTimeout = () => Math.min(ATTEMPT_TIMEOUT_MS, Math.max(MIN_ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
   try {
-    return await pRetry(() => withTimeout(connect(), ATTEMPT_TIMEOUT_MS), {
+    return await pRetry(() => withTimeout(connect(), attemptTimeout()), {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: 250,
       maxTimeout: 5000,

@@ -92,13 +92,17 @@ describe('start-up failures', () => {
     expect(stderr).not.toContain('    at ');
   });
 
-  it('waits a bounded time for an unreachable database, then says so in one line without a stack', async () => {
-    const { code, stdout } = await run({ DATABASE_URL: 'postgres://imagehost@127.0.0.1:1/imagehost', DEPENDENCY_TIMEOUT_SECONDS: '1' });
+  it.each([
+    ['database', { DATABASE_URL: 'postgres://imagehost@127.0.0.1:1/imagehost' }],
+    ['storage', { STORAGE: 'minio', S3_ENDPOINT: 'http://127.0.0.1:1', S3_ACCESS_KEY: 'imagehost', S3_SECRET_KEY: 'imagehost-secret' }],
+    ['queue', { QUEUE: 'bullmq', REDIS_URL: 'redis://127.0.0.1:1' }],
+  ])('waits a bounded time for an unreachable %s, then says so in one line without a stack', async (dependency, env) => {
+    const { code, stdout } = await run({ ...env, DEPENDENCY_TIMEOUT_SECONDS: '1' });
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; err?: unknown });
-    expect(lines.some((line) => line.msg === 'waiting for database')).toBe(true);
+    expect(lines.some((line) => line.msg === `waiting for ${dependency}`)).toBe(true);
     const last = lines.at(-1)!;
-    expect(last.msg).toMatch(/^imagehost serve failed: database is unreachable after \ds/);
+    expect(last.msg).toMatch(new RegExp(`^imagehost serve failed: ${dependency} is unreachable after \\ds`));
     expect(last.err).toBeUndefined();
   });
 });
