@@ -9,10 +9,15 @@ export interface RedisTestServer {
   readonly url: string;
   /** Kills the server (SIGKILL: nothing flushed) and starts it again on the same port and directory. */
   restart(): Promise<void>;
+  /** Kills the server (SIGKILL: nothing flushed); connections are refused until start(). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory (the append-only file brings the data back). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
@@ -44,7 +49,11 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
       stdio: 'ignore',
     });
-    for (let i = 0; i < 100 && !(await reachable(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 100; i++) {
+      if (await reachable(port)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`redis-server did not accept connections on port ${port} within 5 s`);
   };
   const stop = async (signal: NodeJS.Signals) => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -59,6 +68,8 @@ export async function startRedisServer(): Promise<RedisTestServer> {
       await stop('SIGKILL');
       await start();
     },
+    kill: () => stop('SIGKILL'),
+    start,
     async close() {
       await stop('SIGTERM');
       await rm(dir, { recursive: true, force: true });

@@ -28,6 +28,10 @@ export interface S3TestServer {
   readonly secretKey: string;
   /** Stops the server, dropping open connections, and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** Stops the server, dropping open connections; connections are refused until start(). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>;
   /** Stops the server, drops open connections and deletes its data directory. */
   close(): Promise<void>;
 }
@@ -65,6 +69,10 @@ export async function startS3Server(options: { buckets?: string[] } = {}): Promi
     secretKey: 'S3RVER',
     async restart() {
       await stop(server);
+      server = (await launch(port)).instance;
+    },
+    stop: () => stop(server),
+    async start() {
       server = (await launch(port)).instance;
     },
     async close() {
