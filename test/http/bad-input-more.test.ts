@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageFormat } from '../../src/domain/image-format.js';
 import { postChunked } from '../support/chunked-post.js';
-import { SCRIPT_MARKER, withGarbageIdat, withHtmlAppended, withHtmlComment } from '../support/hostile-images.js';
+import { gifWithHtml, pngWithHtml, SCRIPT_MARKER, withHtmlAppended, withHtmlComment } from '../support/hostile-images.js';
 import * as samples from '../support/sample-images.js';
 import { listedIds, uploadSentinel, type Sentinel } from '../support/sentinel.js';
 import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
@@ -35,63 +34,24 @@ async function expectOriginalServed(id: string, bytes: Uint8Array, contentType: 
 
 describe('polyglots: an image that is also an HTML page', () => {
   it.each([
-    ['HTML appended after the JPEG', withHtmlAppended],
-    ['HTML in a JPEG comment segment', withHtmlComment],
-  ])('%s is accepted as JPEG and only ever served as an image (nosniff, sandbox), its thumbnail free of the payload', async (_name, make) => {
-    const bytes = make(await samples.jpeg(90, 60));
+    ['HTML appended after the JPEG', 'image/jpeg', async () => withHtmlAppended(await samples.jpeg(90, 60))],
+    ['HTML in a JPEG comment segment', 'image/jpeg', async () => withHtmlComment(await samples.jpeg(90, 60))],
+    ['HTML in a PNG tEXt chunk and after IEND', 'image/png', async () => pngWithHtml(await samples.png(90, 60))],
+    ['HTML in a GIF comment extension and after the trailer', 'image/gif', async () => gifWithHtml(await samples.gif(90, 60))],
+  ])('%s is accepted as %s and only ever served as such (nosniff, sandbox), its thumbnail free of the payload', async (_name, type, make) => {
+    const bytes = await make();
+    expect(Buffer.from(bytes).toString('latin1')).toContain(SCRIPT_MARKER);
     const response = await uploadFile(server.baseUrl, bytes, { filename: 'evil.html', type: 'text/html' });
     const [status, body] = await bodyOf(response);
     expect(status).toBe(201);
-    expect(body.content_type).toBe('image/jpeg');
+    expect(body.content_type).toBe(type);
     const id = body.id as string;
-    await expectOriginalServed(id, bytes, 'image/jpeg');
+    await expectOriginalServed(id, bytes, type);
     expect((await waitForThumbnail(server.baseUrl, id)).thumbnail_status).toBe('ready');
     const thumbnail = await fetch(`${server.baseUrl}/api/v1/images/${id}/thumbnail`);
     expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
     expect(thumbnail.headers.get('content-security-policy')).toBe(FILE_CSP);
     expect(Buffer.from(await thumbnail.arrayBuffer()).toString('latin1')).not.toContain(SCRIPT_MARKER);
-  });
-});
-
-describe('a PNG with a valid header and garbage pixel data', () => {
-  it('is accepted from its header, then its thumbnails fail as INVALID_IMAGE while the original is still served', async () => {
-    const bytes = withGarbageIdat(await samples.png(64, 48));
-    const [status, body] = await bodyOf(await uploadFile(server.baseUrl, bytes));
-    expect(status).toBe(201);
-    expect(body).toMatchObject({ content_type: 'image/png', width: 64, height: 48 });
-    const settled = await waitForThumbnail(server.baseUrl, body.id as string);
-    expect(settled).toMatchObject({ thumbnail_status: 'failed', thumbnail_error: 'INVALID_IMAGE', renditions: [] });
-    await expectOriginalServed(body.id as string, bytes, 'image/png');
-    const [thumbnailStatus, thumbnail] = await bodyOf(await fetch(`${server.baseUrl}/api/v1/images/${body.id as string}/thumbnail`));
-    expect([thumbnailStatus, (thumbnail.error as { code: string }).code]).toEqual([404, 'THUMBNAIL_NOT_READY']);
-  });
-});
-
-describe('a truncated image of every accepted format', () => {
-  const FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
-  const FRACTIONS = [0.05, 0.3, 0.6, 0.9, 0.99];
-
-  it.each(FORMATS)('%s: each cut is refused as INVALID_IMAGE, or accepted and then failed; never 500, never ready', async (format) => {
-    const full = await samples.image(format, 200, 150);
-    const outcomes: string[] = [];
-    for (const fraction of FRACTIONS) {
-      const bytes = samples.truncated(full, fraction);
-      const [status, body] = await bodyOf(await uploadFile(server.baseUrl, bytes, { filename: `cut.${format}` }));
-      if (status === 201) {
-        const settled = await waitForThumbnail(server.baseUrl, body.id as string);
-        expect(settled, `${format} cut at ${fraction}`).toMatchObject({ thumbnail_status: 'failed', thumbnail_error: 'INVALID_IMAGE' });
-        await expectOriginalServed(body.id as string, bytes, `image/${format}`);
-        outcomes.push('accepted, then failed');
-        continue;
-      }
-      const { code } = body.error as { code: string };
-      // A TIFF cut before its image directory (libtiff writes it last) no longer reads as a TIFF at all:
-      // file-type cannot tell it from TIFF-based raw camera formats, and says so with 415.
-      const refusals = format === 'tiff' ? [[422, 'INVALID_IMAGE'], [415, 'UNSUPPORTED_MEDIA_TYPE']] : [[422, 'INVALID_IMAGE']];
-      expect(refusals, `${format} cut at ${fraction}: ${status} ${code}`).toContainEqual([status, code]);
-      outcomes.push(`${status} ${code}`);
-    }
-    expect(outcomes).toHaveLength(FRACTIONS.length);
   });
 });
 
@@ -133,7 +93,7 @@ describe('huge or numerous form fields besides the file', () => {
     // multer truncates a text field at fieldSize but reads (and discards) the rest of the body before answering:
     // memory stays bounded, the time spent is bounded by the server's request and idle timeouts.
     const boundary = 'xxFIELDxx';
-    const status = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
+    const answer = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
       contentType: `multipart/form-data; boundary=${boundary}`,
       head: `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n`,
       filler: Buffer.alloc(256 * 1024, 0x61),
@@ -144,6 +104,7 @@ describe('huge or numerous form fields besides the file', () => {
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]),
     });
-    expect(status).toBe(400);
+    // The same gap as the oversized file (bad-input.test.ts): the answer comes only after the whole body.
+    expect([answer.status, answer.code]).toEqual([400, 'MALFORMED_MULTIPART']);
   });
 });

@@ -1,12 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postChunked } from '../support/chunked-post.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { postChunked, type ChunkedAnswer } from '../support/chunked-post.js';
 import * as samples from '../support/sample-images.js';
+import { listedIds, uploadSentinel, type Sentinel } from '../support/sentinel.js';
 import { startTestServer, uploadFile, type TestServer } from '../support/test-server.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
 let server: TestServer;
+let sentinel: Sentinel;
+let idsBefore: string[];
+let keysBefore: string[];
 beforeAll(async () => {
   server = await startTestServer({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), MAX_PIXELS: '4000000' });
+  sentinel = await uploadSentinel(server);
+  idsBefore = await listedIds(server.baseUrl);
+  keysBefore = (await server.storedKeys()).sort();
+});
+// Every request here is refused: after each, the image stored first still answers in full (row,
+// original bytes, thumbnail, objects), and no row or object was added.
+afterEach(async () => {
+  await sentinel.expectIntact();
+  expect(await listedIds(server.baseUrl)).toEqual(idsBefore);
+  expect((await server.storedKeys()).sort()).toEqual(keysBefore);
 });
 afterAll(() => server.close());
 
@@ -14,11 +28,6 @@ async function errorOf(response: Response): Promise<[number, string]> {
   const body = (await response.json()) as { error: { code: string; message: string } };
   expect(body.error.message).toEqual(expect.any(String));
   return [response.status, body.error.code];
-}
-
-async function imageCount(): Promise<number> {
-  const page = (await (await fetch(`${server.baseUrl}/api/v1/images?limit=100`)).json()) as { items: unknown[] };
-  return page.items.length;
 }
 
 describe('uploads that are refused', () => {
@@ -31,28 +40,13 @@ describe('uploads that are refused', () => {
     ['a JPEG cut inside its header', async () => samples.truncated(await samples.jpeg(64, 64), 0.01), 422, 'INVALID_IMAGE'],
     ['more pixels than MAX_PIXELS', () => samples.pixelBomb(30_000, 30_000), 422, 'IMAGE_TOO_LARGE'],
   ] as const)('%s → %i %s, storing nothing', async (_name, make, status, code) => {
-    const before = await imageCount();
     const response = await uploadFile(server.baseUrl, await make(), { filename: 'x.png', type: 'image/png' });
     expect(await errorOf(response)).toEqual([status, code]);
-    expect(await imageCount()).toBe(before);
   });
 
   it('refuses a file over MAX_UPLOAD_BYTES with 413', async () => {
     const response = await uploadFile(server.baseUrl, new Uint8Array(MAX_UPLOAD_BYTES + 1));
     expect(await errorOf(response)).toEqual([413, 'FILE_TOO_LARGE']);
-  });
-
-  it('refuses an oversized body sent without Content-Length while it streams', async () => {
-    const boundary = 'xxBOUNDARYxx';
-    const status = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
-      contentType: `multipart/form-data; boundary=${boundary}`,
-      head: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
-      // Keep sending well past the limit; the server must answer before we are done.
-      filler: Buffer.alloc(64 * 1024, 1),
-      fillerBytes: MAX_UPLOAD_BYTES * 20,
-      tail: `\r\n--${boundary}--\r\n`,
-    });
-    expect(status).toBe(413);
   });
 
   it('needs multipart with a field named "file"', async () => {
@@ -90,23 +84,33 @@ describe('uploads that are refused', () => {
   });
 });
 
-describe('hostile filenames', () => {
-  it('are stored and echoed as plain display names', async () => {
-    const response = await uploadFile(server.baseUrl, await samples.png(8, 8), { filename: '../../etc/\u202Epasswd.png' });
-    const body = (await response.json()) as { id: string; filename: string };
-    expect(body.filename).toBe('passwd.png');
-    const file = await fetch(`${server.baseUrl}/api/v1/images/${body.id}/file`);
-    expect(file.headers.get('content-disposition')).toBe('inline; filename="passwd.png"');
-    await file.arrayBuffer();
+describe('an oversized body sent without Content-Length (chunked, so the server learns its size only by reading it)', () => {
+  const boundary = 'xxBOUNDARYxx';
+  // 64 MiB: far more than loopback's socket buffers hold (~36 MiB here), so an early answer shows as a body cut short.
+  const FILLER_BYTES = 64 * 1024 * 1024;
+  let answer: ChunkedAnswer;
+  beforeAll(async () => {
+    answer = await postChunked(`${server.baseUrl}/api/v1/images/upload`, {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      head: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      filler: Buffer.alloc(256 * 1024, 1),
+      fillerBytes: FILLER_BYTES,
+      tail: `\r\n--${boundary}--\r\n`,
+    });
   });
 
-  it('keep UTF-8 names intact', async () => {
-    const response = await uploadFile(server.baseUrl, await samples.png(8, 8), { filename: 'héllo wörld 猫.png' });
-    const body = (await response.json()) as { id: string; filename: string };
-    expect(body.filename).toBe('héllo wörld 猫.png');
-    const file = await fetch(`${server.baseUrl}/api/v1/images/${body.id}/file`);
-    expect(file.headers.get('content-disposition')).toContain("filename*=UTF-8''h%C3%A9llo%20w%C3%B6rld%20%E7%8C%AB.png");
-    await file.arrayBuffer();
+  it('is refused with 413 FILE_TOO_LARGE, nothing stored', () => {
+    expect([answer.status, answer.code]).toEqual([413, 'FILE_TOO_LARGE']);
+  });
+
+  // KNOWN GAP (reported, src/adapters/http/image-routes.ts): multer stops keeping the file at fileSize but
+  // drains the whole request body before it reports the limit (make-middleware.js, done(): "drain request
+  // body before calling next(err)"), so the 413 only comes once all 64 MiB have been read. Memory stays
+  // bounded, time and bandwidth do not (only requestTimeout ends it). Drop `.fails` once the service
+  // answers and closes the connection as soon as the limit is crossed.
+  it.fails('is answered while the body still streams, long before all of it was sent', () => {
+    expect(answer.sentInFull).toBe(false);
+    expect(answer.bytesSent).toBeLessThan(FILLER_BYTES);
   });
 });
 

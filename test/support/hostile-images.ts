@@ -1,46 +1,239 @@
-import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import type { ImageFormat } from '../../src/domain/image-format.js';
 import { concat } from './sample-images.js';
 
-const PNG_SIGNATURE_LENGTH = 8;
-
 /**
- * The PNG with the data of every IDAT chunk replaced by random bytes (same length, CRC recomputed):
- * the header and the chunk structure are valid, the compressed pixels are garbage.
+ * Hostile inputs built from real encodes (test/support/sample-images.ts) by rewriting chosen bytes:
+ * the structure a sniffer and a header reader see stays valid, the part that follows is garbage or lies.
+ * Every "random" byte comes from a seeded generator, so a fixture, and what the service does with it,
+ * is the same on every run.
  */
-export function withGarbageIdat(png: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(png);
-  const view = new DataView(out.buffer);
-  let offset = PNG_SIGNATURE_LENGTH;
-  let replaced = 0;
-  while (offset + 8 <= out.length) {
-    const length = view.getUint32(offset);
-    const type = new TextDecoder().decode(out.subarray(offset + 4, offset + 8));
-    if (type === 'IDAT') {
-      out.set(randomBytes(length), offset + 8);
-      view.setUint32(offset + 8 + length, crc32(out.subarray(offset + 4, offset + 8 + length)));
-      replaced++;
-    }
-    offset += 12 + length;
+
+/** `length` pseudo-random bytes from a fixed seed (an LCG): the same garbage every run. */
+export function garbage(length: number, seed = 7, { avoid }: { avoid?: number } = {}): Uint8Array {
+  const out = new Uint8Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const byte = state >>> 24;
+    out[i] = byte === avoid ? byte - 1 : byte;
   }
-  if (replaced === 0) throw new Error('no IDAT chunk found');
   return out;
 }
 
+type Range = readonly [start: number, end: number];
+
+/** A copy with every range overwritten by garbage (ranges are [start, end) offsets). */
+function overwritten(bytes: Uint8Array, ranges: Range[], avoid?: number): Uint8Array {
+  if (ranges.length === 0 || ranges.some(([start, end]) => !(end > start))) throw new Error('nothing to overwrite');
+  const out = Uint8Array.from(bytes);
+  ranges.forEach(([start, end], i) => out.set(garbage(end - start, 7 + i, avoid === undefined ? {} : { avoid }), start));
+  return out;
+}
+
+const ascii = (bytes: Uint8Array, at: number, length = 4) => String.fromCharCode(...bytes.subarray(at, at + length));
+const viewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** Offset of the first JPEG marker `code` (0xFFcode) after SOI, walking the segments. */
+function jpegSegment(jpeg: Uint8Array, code: number): number {
+  let at = 2;
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+    if (jpeg[at + 1] === code) return at;
+    at += 2 + viewOf(jpeg).getUint16(at + 2);
+  }
+  throw new Error(`no JPEG marker 0xFF${code.toString(16)}`);
+}
+
+/** The entropy-coded scan (after the SOS header, before EOI): garbage without 0xFF, so no marker appears in it. */
+function jpegScan(jpeg: Uint8Array): Range[] {
+  const sos = jpegSegment(jpeg, 0xda);
+  return [[sos + 2 + viewOf(jpeg).getUint16(sos + 2), jpeg.length - 2]];
+}
+
+/** Each chunk of a PNG: [type, data offset, data length]. */
+function pngChunks(png: Uint8Array): [string, number, number][] {
+  const chunks: [string, number, number][] = [];
+  for (let at = 8; at + 8 <= png.length; at += 12 + viewOf(png).getUint32(at)) {
+    chunks.push([ascii(png, at + 4), at + 8, viewOf(png).getUint32(at)]);
+  }
+  return chunks;
+}
+
+/** Every IDAT's data (the compressed pixels); CRCs are recomputed after the overwrite. */
+function pngIdat(png: Uint8Array): Range[] {
+  return pngChunks(png)
+    .filter(([type]) => type === 'IDAT')
+    .map(([, at, length]) => [at, at + length]);
+}
+
+function withPngCrcs(png: Uint8Array): Uint8Array {
+  for (const [, at, length] of pngChunks(png)) viewOf(png).setUint32(at + length, crc32(png.subarray(at - 4, at + length)));
+  return png;
+}
+
+/** Each RIFF chunk of a WebP: [fourcc, data offset, data length]. */
+function webpChunks(webp: Uint8Array): [string, number, number][] {
+  const chunks: [string, number, number][] = [];
+  for (let at = 12; at + 8 <= webp.length; at += 8 + viewOf(webp).getUint32(at + 4, true) + (viewOf(webp).getUint32(at + 4, true) & 1)) {
+    chunks.push([ascii(webp, at), at + 8, viewOf(webp).getUint32(at + 4, true)]);
+  }
+  return chunks;
+}
+
+/** The VP8 data after its 10-byte frame header (frame tag, start code, dimensions). */
+function webpVp8(webp: Uint8Array): Range[] {
+  const [, at, length] = webpChunks(webp).find(([fourcc]) => fourcc === 'VP8 ') ?? [];
+  if (at === undefined || length === undefined) throw new Error('no VP8 chunk');
+  return [[at + 10, at + length]];
+}
+
+/** Walks a GIF's blocks; `onImage` gets the offset of each image descriptor and of its LZW sub-blocks. */
+function walkGif(gif: Uint8Array, onImage: (descriptor: number, subBlocks: Range[]) => void): void {
+  const table = (packed: number) => (packed & 0x80 ? 3 << ((packed & 7) + 1) : 0);
+  let at = 13 + table(gif[10]!);
+  const skipSubBlocks = (from: number, collect?: Range[]) => {
+    while (gif[from]! !== 0) {
+      collect?.push([from + 1, from + 1 + gif[from]!]);
+      from += 1 + gif[from]!;
+    }
+    return from + 1;
+  };
+  while (gif[at] !== 0x3b && at < gif.length) {
+    if (gif[at] === 0x21) at = skipSubBlocks(at + 2);
+    else if (gif[at] === 0x2c) {
+      const subBlocks: Range[] = [];
+      const next = skipSubBlocks(at + 10 + table(gif[at + 9]!) + 1, subBlocks);
+      onImage(at, subBlocks);
+      at = next;
+    } else throw new Error(`unexpected GIF block 0x${gif[at]!.toString(16)} at ${at}`);
+  }
+}
+
+/** The LZW data of every frame (inside its sub-blocks, whose length bytes stay). */
+function gifLzw(gif: Uint8Array): Range[] {
+  const ranges: Range[] = [];
+  walkGif(gif, (_, subBlocks) => ranges.push(...subBlocks));
+  return ranges;
+}
+
+/** Offset of the first ISO-BMFF box `type` found at `from` or inside the container boxes named. */
+function isoBox(bytes: Uint8Array, type: string, containers: string[] = ['meta', 'iprp', 'ipco'], from = 0, to = bytes.length): [number, number] {
+  for (let at = from; at + 8 <= to; ) {
+    const size = viewOf(bytes).getUint32(at);
+    const boxType = ascii(bytes, at + 4);
+    if (boxType === type) return [at, size];
+    if (containers.includes(boxType)) {
+      try {
+        return isoBox(bytes, type, containers, at + (boxType === 'meta' ? 12 : 8), at + size);
+      } catch {
+        // not inside this one
+      }
+    }
+    at += size;
+  }
+  throw new Error(`no ${type} box`);
+}
+
+/** The AVIF's mdat payload: the AV1 bitstream. */
+function avifMdat(avif: Uint8Array): Range[] {
+  const [at, size] = isoBox(avif, 'mdat');
+  return [[at + 8, at + size]];
+}
+
+/** IFD0 entries of a little-endian TIFF: tag → [entry offset, type, count, value or value offset]. */
+function tiffEntries(tiff: Uint8Array): Map<number, [number, number, number, number]> {
+  if (ascii(tiff, 0, 2) !== 'II') throw new Error('only little-endian TIFFs');
+  const view = viewOf(tiff);
+  const ifd = view.getUint32(4, true);
+  const entries = new Map<number, [number, number, number, number]>();
+  for (let i = 0; i < view.getUint16(ifd, true); i++) {
+    const at = ifd + 2 + i * 12;
+    const type = view.getUint16(at + 2, true);
+    const value = type === 3 ? view.getUint16(at + 8, true) : view.getUint32(at + 8, true);
+    entries.set(view.getUint16(at, true), [at, type, view.getUint32(at + 4, true), value]);
+  }
+  return entries;
+}
+
+/** Every strip of IFD0 (StripOffsets 273, StripByteCounts 279). */
+function tiffStrips(tiff: Uint8Array): Range[] {
+  const entries = tiffEntries(tiff);
+  const values = (tag: number): number[] => {
+    const [, type, count, value] = entries.get(tag) ?? [0, 0, 0, 0];
+    const width = type === 3 ? 2 : 4;
+    if (count * width <= 4) return [value];
+    return Array.from({ length: count }, (_, i) => (width === 2 ? viewOf(tiff).getUint16(value + 2 * i, true) : viewOf(tiff).getUint32(value + 4 * i, true)));
+  };
+  const lengths = values(279);
+  return values(273).map((offset, i) => [offset, offset + lengths[i]!]);
+}
+
+/**
+ * The image with its header intact and its body (the compressed pixels) replaced by garbage of the same
+ * length: JPEG scan data, PNG IDAT (CRCs fixed), WebP VP8 data, GIF LZW data, AVIF mdat, TIFF strips.
+ */
+export function withGarbageBody(format: ImageFormat, bytes: Uint8Array): Uint8Array {
+  switch (format) {
+    case 'jpeg':
+      return overwritten(bytes, jpegScan(bytes), 0xff);
+    case 'png':
+      return withPngCrcs(overwritten(bytes, pngIdat(bytes)));
+    case 'webp':
+      return overwritten(bytes, webpVp8(bytes));
+    case 'gif':
+      return overwritten(bytes, gifLzw(bytes));
+    case 'avif':
+      return overwritten(bytes, avifMdat(bytes));
+    case 'tiff':
+      return overwritten(bytes, tiffStrips(bytes));
+  }
+}
+
+/** The PNG with the data of every IDAT chunk replaced by garbage (CRCs recomputed). */
+export function withGarbageIdat(png: Uint8Array): Uint8Array {
+  return withGarbageBody('png', png);
+}
+
 const HTML_PAYLOAD = '<!doctype html><html><body><script>alert(document.cookie)</script></body></html>';
+const html = () => new TextEncoder().encode(HTML_PAYLOAD);
 
 /** A valid JPEG with an HTML page appended after its end-of-image marker (a classic polyglot). */
 export function withHtmlAppended(jpeg: Uint8Array): Uint8Array {
-  return concat(jpeg, new TextEncoder().encode(HTML_PAYLOAD));
+  return concat(jpeg, html());
 }
 
 /** A valid JPEG carrying the HTML page in a comment (COM) segment right after its start-of-image marker. */
 export function withHtmlComment(jpeg: Uint8Array): Uint8Array {
-  const payload = new TextEncoder().encode(HTML_PAYLOAD);
+  const payload = html();
   const segment = new Uint8Array(4 + payload.length);
   segment.set([0xff, 0xfe, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]);
   segment.set(payload, 4);
   return concat(jpeg.subarray(0, 2), segment, jpeg.subarray(2));
+}
+
+/** A valid PNG carrying the HTML page in a tEXt chunk right after IHDR, and again after IEND. */
+export function pngWithHtml(png: Uint8Array): Uint8Array {
+  const text = concat(new TextEncoder().encode('Comment\0'), html());
+  const chunk = new Uint8Array(12 + text.length);
+  viewOf(chunk).setUint32(0, text.length);
+  chunk.set(new TextEncoder().encode('tEXt'), 4);
+  chunk.set(text, 8);
+  viewOf(chunk).setUint32(8 + text.length, crc32(chunk.subarray(4, 8 + text.length)));
+  const afterHeader = 8 + 12 + 13;
+  return concat(png.subarray(0, afterHeader), chunk, png.subarray(afterHeader), html());
+}
+
+/** A valid GIF carrying the HTML page in a comment extension before its first image, and again after its trailer. */
+export function gifWithHtml(gif: Uint8Array): Uint8Array {
+  let first = -1;
+  walkGif(gif, (descriptor) => (first = first < 0 ? descriptor : first));
+  const payload = html();
+  const subBlocks = [];
+  for (let at = 0; at < payload.length; at += 255) {
+    const part = payload.subarray(at, at + 255);
+    subBlocks.push(Uint8Array.of(part.length), part);
+  }
+  return concat(gif.subarray(0, first), Uint8Array.of(0x21, 0xfe), ...subBlocks, Uint8Array.of(0), gif.subarray(first), html());
 }
 
 export const SCRIPT_MARKER = '<script>';
