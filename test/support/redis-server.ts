@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface RedisTestServer {
   readonly url: string;
@@ -14,16 +15,6 @@ export interface RedisTestServer {
   /** Starts it again on the same port and directory (the append-only file brings the data back). */
   start(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function reachable(port: number): Promise<boolean> {
