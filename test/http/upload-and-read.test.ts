@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GPS_LATITUDE, gpsLatitudeIn, jpegWithGps } from '../support/hostile-images.js';
 import * as samples from '../support/sample-images.js';
 import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
 
@@ -67,6 +68,23 @@ describe('GET an image, its file and its thumbnail', () => {
     expect(thumb.headers.get('content-type')).toBe('image/jpeg');
     const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 300, 200]);
+  });
+
+  it('strips EXIF GPS and XMP from every rendition it serves', async () => {
+    const bytes = await jpegWithGps(await samples.jpeg(900, 600));
+    expect(gpsLatitudeIn((await sharp(bytes).metadata()).exif)).toEqual([...GPS_LATITUDE]);
+    const { id } = (await (await uploadFile(server.baseUrl, bytes)).json()) as { id: string };
+    const ready = await waitForThumbnail(server.baseUrl, id);
+    const sizes = (ready.renditions as { size: number }[]).map((rendition) => rendition.size);
+    expect(sizes).toEqual([150, 300, 600]);
+    for (const size of sizes) {
+      const thumbnail = await fetch(`${server.baseUrl}/api/v1/images/${id}/thumbnail?size=${size}`);
+      expect(thumbnail.status).toBe(200);
+      const served = Buffer.from(await thumbnail.arrayBuffer());
+      const metadata = await sharp(served).metadata();
+      expect([metadata.format, metadata.exif, metadata.xmp]).toEqual(['jpeg', undefined, undefined]);
+      expect(served.toString('latin1')).not.toContain('adobe:ns:meta');
+    }
   });
 
   it('serves the original bytes unchanged', async () => {

@@ -1,4 +1,5 @@
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import sharp from 'sharp';
 import type { ImageFormat } from '../../src/domain/image-format.js';
 import { concat } from './sample-images.js';
 
@@ -237,3 +238,148 @@ export function gifWithHtml(gif: Uint8Array): Uint8Array {
 }
 
 export const SCRIPT_MARKER = '<script>';
+
+/**
+ * Decompression bombs: a tiny real encode (sharp) whose header is rewritten to declare `width` × `height`.
+ * The body stays the tiny one: a decoder that trusted the header would allocate and work for the lie.
+ */
+async function tiny(format: ImageFormat, side = 16): Promise<Uint8Array> {
+  const canvas = sharp({ create: { width: side, height: side, channels: 3, background: { r: 200, g: 30, b: 30 } } });
+  return new Uint8Array(await canvas.toFormat(format, format === 'avif' ? { effort: 0 } : {}).toBuffer());
+}
+
+/** JPEG: the SOF0 frame header's height and width (16 bits each, so at most 65535). */
+export async function jpegBomb(width: number, height: number): Promise<Uint8Array> {
+  const jpeg = await tiny('jpeg');
+  const sof = jpegSegment(jpeg, 0xc0);
+  viewOf(jpeg).setUint16(sof + 5, height);
+  viewOf(jpeg).setUint16(sof + 7, width);
+  return jpeg;
+}
+
+/** PNG: IHDR's width and height (CRC recomputed). */
+export async function pngBomb(width: number, height: number): Promise<Uint8Array> {
+  const png = await tiny('png');
+  viewOf(png).setUint32(16, width);
+  viewOf(png).setUint32(20, height);
+  return withPngCrcs(png);
+}
+
+/** GIF (from a 1×1 encode): the logical screen and the frame's image descriptor (16 bits each, little-endian). */
+export async function gifBomb(width: number, height: number): Promise<Uint8Array> {
+  const gif = await tiny('gif', 1);
+  const sizes = [6];
+  walkGif(gif, (descriptor) => sizes.push(descriptor + 5));
+  for (const at of sizes) {
+    viewOf(gif).setUint16(at, width, true);
+    viewOf(gif).setUint16(at + 2, height, true);
+  }
+  return gif;
+}
+
+/**
+ * WebP (lossy): the VP8 frame header's 14-bit width and height; with `canvas`, the frame wrapped in an
+ * extended (VP8X) container declaring that canvas (24 bits, stored minus one).
+ */
+export async function webpBomb(width: number, height: number, canvas?: { width: number; height: number }): Promise<Uint8Array> {
+  const webp = await tiny('webp');
+  const [, at] = webpChunks(webp).find(([fourcc]) => fourcc === 'VP8 ') ?? [];
+  if (at === undefined) throw new Error('no VP8 chunk');
+  viewOf(webp).setUint16(at + 6, width & 0x3fff, true);
+  viewOf(webp).setUint16(at + 8, height & 0x3fff, true);
+  if (!canvas) return webp;
+  const vp8x = new Uint8Array(18);
+  vp8x.set(new TextEncoder().encode('VP8X'));
+  viewOf(vp8x).setUint32(4, 10, true);
+  const uint24 = (at: number, value: number) => vp8x.set([value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff], at);
+  uint24(12, canvas.width - 1);
+  uint24(15, canvas.height - 1);
+  const extended = concat(webp.subarray(0, 12), vp8x, webp.subarray(12));
+  viewOf(extended).setUint32(4, extended.length - 8, true);
+  return extended;
+}
+
+/** AVIF: the ispe (image spatial extent) property, 32 bits each. */
+export async function avifBomb(width: number, height: number): Promise<Uint8Array> {
+  const avif = await tiny('avif');
+  const [ispe] = isoBox(avif, 'ispe');
+  viewOf(avif).setUint32(ispe + 12, width);
+  viewOf(avif).setUint32(ispe + 16, height);
+  return avif;
+}
+
+/** TIFF: ImageWidth (256) and ImageLength (257), rewritten as LONGs. */
+export async function tiffBomb(width: number, height: number): Promise<Uint8Array> {
+  const tiff = await tiny('tiff');
+  const entries = tiffEntries(tiff);
+  for (const [tag, value] of [[256, width], [257, height]] as const) {
+    const [at] = entries.get(tag) ?? [];
+    if (at === undefined) throw new Error(`no TIFF tag ${tag}`);
+    viewOf(tiff).setUint16(at + 2, 4, true);
+    viewOf(tiff).setUint32(at + 8, value, true);
+  }
+  return tiff;
+}
+
+/**
+ * A black 8-bit RGB PNG of `width` × `height` in about a thousandth of its raw size, built without
+ * encoding it: zero rows compress to one deflate block repeated (each ends on a full flush, so the copies
+ * chain into one valid stream), then the Adler-32 of all zeros. Decoding it still inflates every row.
+ */
+export function blackPng(width: number, height: number): Uint8Array {
+  const total = height * (1 + width * 3);
+  const BLOCK = 1 << 20;
+  const flushed = (length: number) => deflateRawSync(Buffer.alloc(length), { level: 9, finishFlush: zlibConstants.Z_FULL_FLUSH });
+  const block = flushed(BLOCK);
+  const stream = [Uint8Array.of(0x78, 0x01), ...Array.from({ length: Math.floor(total / BLOCK) }, () => block)];
+  if (total % BLOCK) stream.push(flushed(total % BLOCK));
+  const adler = new Uint8Array(4);
+  viewOf(adler).setUint32(0, ((total % 65521) * 65536 + 1) >>> 0);
+  stream.push(Uint8Array.of(0x01, 0x00, 0x00, 0xff, 0xff), adler);
+  const header = new Uint8Array(13);
+  viewOf(header).setUint32(0, width);
+  viewOf(header).setUint32(4, height);
+  header.set([8, 2, 0, 0, 0], 8);
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = concat(new Uint8Array(8), data, new Uint8Array(4));
+    viewOf(out).setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    return out;
+  };
+  return withPngCrcs(concat(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', header), chunk('IDAT', concat(...stream)), chunk('IEND', new Uint8Array(0))));
+}
+
+/** Where the photo was taken, as the fixture's EXIF GPS IFD says: degrees, minutes, seconds. */
+export const GPS_LATITUDE = [48, 51, 29.8] as const;
+
+/** `source` re-encoded as a JPEG carrying camera EXIF, a GPS IFD and an XMP packet with the same position. */
+export async function jpegWithGps(source: Uint8Array): Promise<Uint8Array> {
+  const xmp =
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+    '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.4966N" exif:GPSLongitude="2,17.67E"/>' +
+    '</rdf:RDF></x:xmpmeta>';
+  const exif = {
+    IFD0: { Make: 'Spycam', Model: 'One' },
+    IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 298/10', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 402/10' },
+  };
+  return new Uint8Array(await sharp(source).withExif(exif).withXmp(xmp).jpeg().toBuffer());
+}
+
+/** The GPSLatitude (tag 2 of the GPS IFD, pointed to by tag 0x8825 of IFD0) in an EXIF block, or null. */
+export function gpsLatitudeIn(exif: Uint8Array | undefined): number[] | null {
+  if (!exif || ascii(exif, 0, 4) !== 'Exif') return null;
+  const tiff = exif.subarray(6);
+  const little = ascii(tiff, 0, 2) === 'II';
+  const view = viewOf(tiff);
+  const u16 = (at: number) => view.getUint16(at, little);
+  const u32 = (at: number) => view.getUint32(at, little);
+  const entry = (ifd: number, tag: number) => {
+    for (let i = 0; i < u16(ifd); i++) if (u16(ifd + 2 + i * 12) === tag) return ifd + 2 + i * 12;
+    return null;
+  };
+  const pointer = entry(u32(4), 0x8825);
+  const latitude = pointer === null ? null : entry(u32(pointer + 8), 2);
+  if (latitude === null) return null;
+  const values = u32(latitude + 8);
+  return [0, 1, 2].map((i) => u32(values + 8 * i) / u32(values + 8 * i + 4));
+}

@@ -3,6 +3,7 @@ import sharp, { type FailOnOptions, type Sharp } from 'sharp';
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../domain/errors.js';
 import { mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize, type Dimensions } from '../../domain/thumbnail-size.js';
+import { avifDeclaredExtent } from './avif-extent.js';
 import { PLACEHOLDER_BOX, thumbHashOf } from './thumbhash-placeholder.js';
 import type {
   ImageInfo,
@@ -77,6 +78,9 @@ export class SharpImageResizer implements ImageResizer {
     const header = await translate(() => sharp(bytes, { limitInputPixels: false, failOn: FAIL_ON }).metadata());
     const { width, height } = header.autoOrient;
     if (!(width > 0 && height > 0)) throw new InvalidImageError(`the header declares ${width}×${height} pixels`);
+    // libvips leaves an AVIF whose ispe is beyond its coordinate limit at 1 pixel: the boxes say what it declares.
+    const declared = format === 'avif' ? avifDeclaredExtent(bytes) : null;
+    if (declared && declared.width * declared.height > width * height) return { format, ...declared };
     return { format, width, height };
   }
 
