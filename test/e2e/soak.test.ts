@@ -186,7 +186,9 @@ describe('soak: mixed load on loopback', () => {
       const after = await mixedLoad(api.baseUrl, pool, 20, CONCURRENCY, alive, { tolerateCutDownloads: true });
       expect(after.serverErrors, JSON.stringify(after.statuses)).toEqual([]);
       expect(after.statuses[201], JSON.stringify(after.statuses)).toBeGreaterThan(0);
+      const settling = Date.now();
       const failed = await settle(api.baseUrl, alive, 30_000);
+      console.info(`[soak outage] ${dependency}: ${alive.length} images settled in ${Date.now() - settling} ms, ${failed.length} failed ${JSON.stringify(failed.map((image) => image.error))}`);
       expect(failed.filter((image) => typeof image.error !== 'string')).toEqual([]);
       expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
     });
