@@ -27,7 +27,7 @@ import { ImagehostMetrics } from './adapters/prometheus/metrics.js';
 import { openDatabase, type Database } from './adapters/mikro-orm/database.js';
 import type { Config } from './config.js';
 import { Logger } from './ports/logger.js';
-import type { TaskHandlers } from './ports/task-scheduler.js';
+import type { StopOptions, TaskHandlers } from './ports/task-scheduler.js';
 import {
   connectStorage,
   createEvents,
@@ -59,8 +59,11 @@ export interface Imagehost {
    * (SWEEP_INTERVAL_SECONDS; 0 = never). Idempotent; close() stops it first.
    */
   startMaintenance(): void;
-  /** Drains in-flight tasks and closes connections. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Drains in-flight tasks and closes connections. With `graceMs`, tasks still running after that long
+   * are handed back to a durable queue (or dropped by the in-process one). Idempotent.
+   */
+  close(options?: StopOptions): Promise<void>;
 }
 
 export function uploadLimits(config: Config): UploadLimits {
@@ -89,14 +92,14 @@ export function deleteAttemptRules(config: Config): Omit<DeleteAttemptLimits, 'l
 export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
   const wait = config.DEPENDENCY_TIMEOUT_SECONDS;
   const database = await waitForDependency('database', wait, logger, () => openDatabase({ url: config.databaseUrl }).then(pinged));
-  let cleanup = (): Promise<void> => Promise.resolve();
+  let cleanup = (_options?: StopOptions): Promise<void> => Promise.resolve();
   try {
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
     const scheduler = createScheduler(config, logger);
     const events = createEvents(config, logger);
     const attempts = createAttemptLimiter(config, logger);
     const metrics = config.METRICS_ENABLED ? new ImagehostMetrics({ scheduler }) : undefined;
-    cleanup = () => Promise.all([scheduler.stop(), events.close(), attempts.close()]).then(() => undefined);
+    cleanup = (options?: StopOptions) => Promise.all([scheduler.stop(options), events.close(), attempts.close()]).then(() => undefined);
     await waitForDependency('queue', wait, logger, () => scheduler.stats());
     if (config.MIGRATE_ON_START) {
       const applied = await database.migrate();
@@ -172,7 +175,8 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
         });
       },
       // Upkeep first (it uses the scheduler and the database), then the scheduler, then the database.
-      close: () => (closing ??= (maintenance?.stop() ?? Promise.resolve()).then(cleanup).finally(() => database.close())),
+      close: (options?: StopOptions) =>
+        (closing ??= (maintenance?.stop() ?? Promise.resolve()).then(() => cleanup(options)).finally(() => database.close())),
     };
   } catch (error) {
     await cleanup().catch(() => undefined);

@@ -15,6 +15,9 @@ import type { Logger } from './ports/logger.js';
 import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
 
 /** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
+/** In-flight jobs get this long to finish on SIGTERM; then they are handed back and the process closes. */
+const SHUTDOWN_GRACE_MS = 20_000;
+/** Past this, the process exits whatever is still open. Orchestrators commonly kill at 30 s. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
 /**
@@ -59,7 +62,7 @@ async function listen(app: Koa, config: Config, logger: Logger, host: Imagehost,
     // Stop taking requests first, then let in-flight jobs finish, then close connections.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await host.close();
+    await host.close({ graceMs: SHUTDOWN_GRACE_MS });
     // Event streams never go idle: end them once everything else has drained.
     server.closeAllConnections();
     await closed;

@@ -54,6 +54,11 @@ export interface SchedulerStats {
   readonly failed: number;
 }
 
+export interface StopOptions {
+  /** How long in-flight tasks may go on finishing; unbounded when omitted. */
+  readonly graceMs?: number;
+}
+
 /**
  * Runs tasks in the background, after the caller has moved on. A handler that throws is retried with
  * exponential backoff up to `attempts`, unless it throws PermanentTaskError.
@@ -63,8 +68,13 @@ export interface TaskScheduler {
   schedule<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): Promise<void>;
   /** Starts running queued tasks with these handlers (processes that only enqueue never call it). */
   start(handlers: TaskHandlers): Promise<void>;
-  /** Stops taking new work and resolves once in-flight tasks have finished. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking new work and resolves once in-flight tasks have finished. With `graceMs`, tasks still
+   * running after that long are given up: a durable scheduler hands them back to its queue at once for
+   * another worker (the interrupted run counts as a try); an in-process one drops them (the reconciler
+   * queues their images again after the restart). Idempotent.
+   */
+  stop(options?: StopOptions): Promise<void>;
   stats(): Promise<SchedulerStats>;
 }
 

@@ -182,6 +182,23 @@ describe.skipIf(!redisReachable)('BullMqTaskScheduler on Redis', () => {
       await stats(api, { completed: 1, active: 0, failed: 0 });
     });
 
+    it('hands a task still running at the end of the stop grace back to the queue: another worker takes it at once', async () => {
+      const api = create();
+      await schedule(api, 'interrupted', { attempts: 3 });
+      const first = await started({ lockDurationMs: 60_000 });
+      const gate = first.harness.gate();
+      first.harness.on('interrupted', () => gate.opened);
+      await first.harness.until('interrupted started', () => first.harness.callsOf('interrupted').length === 1);
+
+      await first.scheduler.stop({ graceMs: 100 });
+      await stats(api, { active: 0, waiting: 1 });
+
+      // Long before the 60 s lock would have expired: the job was handed back, not left to stall.
+      const second = await started({ lockDurationMs: 60_000 });
+      await second.harness.until('interrupted returned', () => second.harness.settled('interrupted').length === 1);
+      await stats(api, { completed: 1, active: 0, failed: 0 });
+    });
+
     it('rejects bad arguments and misuse with a clear error', async () => {
       expect(() => create({ concurrency: 0 })).toThrow(/concurrency/);
       const scheduler = create();

@@ -98,6 +98,26 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     expect(await waitForThumbnail(api.baseUrl, id, 30_000)).toMatchObject({ thumbnail_status: 'ready' });
   });
 
+  it('a worker sent SIGTERM mid-job finishes the job, then stops cleanly', async () => {
+    // The only worker: the job is surely its own.
+    for (const other of workers.splice(0)) await other.stop();
+    const big = new Uint8Array(await sharp({ create: { width: 7000, height: 5001, channels: 3, background: '#63a' } }).png({ compressionLevel: 1 }).toBuffer());
+    const id = await upload(big);
+    const stopping = await startWorker();
+    for (;;) {
+      const body = (await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string };
+      if (body.thumbnail_status === 'processing') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
+    expect(await stopping.stop()).toBe(0); // SIGTERM
+
+    expect(stopping.lines.some((line) => line.includes('"msg":"stopped cleanly"'))).toBe(true);
+    const image = (await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string };
+    expect(image.thumbnail_status).toBe('ready');
+    await startWorker(); // for the tests that follow
+  });
+
   it('a corrupt image ends failed with its reason, visible in the failed-jobs list', async () => {
     const id = await upload(samples.truncated(await samples.jpeg(800, 600), 0.4));
     expect(await waitForThumbnail(api.baseUrl, id)).toMatchObject({ thumbnail_status: 'failed', thumbnail_error: 'INVALID_IMAGE' });
@@ -108,7 +128,11 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
   });
 
   it('serves the queue dashboard to admins only', async () => {
-    expect((await fetch(`${api.baseUrl}/admin/queues`)).status).toBe(401);
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      for (const headers of [{}, { Authorization: 'Bearer wrong-token-wrong-token' }] as Record<string, string>[]) {
+        expect((await fetch(`${api.baseUrl}${path}`, { headers })).status).toBe(401);
+      }
+    }
     const page = await fetch(`${api.baseUrl}/admin/queues`, { headers: admin });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');

@@ -72,9 +72,17 @@ describe('admin routes', () => {
   it('do not exist when ADMIN_TOKEN is unset', async () => {
     const plain = await startTestServer();
     try {
-      for (const [method, path] of [['GET', '/api/v1/jobs/failed'], ['POST', '/api/v1/jobs/failed/retry']] as const) {
+      const { id } = (await (await uploadFile(plain.baseUrl, await samples.jpeg(40, 30))).json()) as { id: string };
+      const routes = [
+        ['GET', '/api/v1/jobs/failed'],
+        ['POST', '/api/v1/jobs/failed/retry'],
+        ['POST', `/api/v1/images/${id}/thumbnails/retry`],
+        ['GET', '/admin/queues'],
+      ] as const;
+      for (const [method, path] of routes) {
         const response = await fetch(`${plain.baseUrl}${path}`, { method, headers: admin });
         expect(response.status).toBe(404);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
       }
     } finally {
       await plain.close();

@@ -1,12 +1,14 @@
 import { Queue, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
 import type { Logger } from '../../ports/logger.js';
 import { errorCodeOf } from '../error-code.js';
+import { settlesWithin } from '../time-limit.js';
 import {
   PermanentTaskError,
   TASK_TYPES,
   type JobContext,
   type ScheduleOptions,
   type SchedulerStats,
+  type StopOptions,
   type TaskHandlers,
   type TaskPayloads,
   type TaskScheduler,
@@ -69,6 +71,8 @@ export class BullMqTaskScheduler implements TaskScheduler {
   private queueClosed: Promise<void> = Promise.resolve();
   private worker: Worker<Payload, void, string> | undefined;
   private stopped = false;
+  /** Jobs this worker is running, with the lock token that lets stop() hand them back. */
+  private readonly running = new Map<TaskJob, { token: string | undefined; done: Promise<void> }>();
 
   constructor(options: BullMqTaskSchedulerOptions) {
     const { concurrency } = options;
@@ -102,7 +106,7 @@ export class BullMqTaskScheduler implements TaskScheduler {
     const missing = TASK_TYPES.filter((type) => typeof handlers[type] !== 'function');
     if (missing.length > 0) throw new Error(`No handler for task type(s): ${missing.map((t) => `"${t}"`).join(', ')}`);
     const { connection, prefix, concurrency, lockDurationMs, stalledIntervalMs } = this.options;
-    const worker = new Worker<Payload, void, string>(this.queueName, (job) => this.run(job, handlers), {
+    const worker = new Worker<Payload, void, string>(this.queueName, (job, token) => this.track(job, token, this.run(job, handlers)), {
       ...withoutUndefined({ prefix, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs }),
       connection: { ...connection, maxRetriesPerRequest: null },
       concurrency,
@@ -115,10 +119,17 @@ export class BullMqTaskScheduler implements TaskScheduler {
     await worker.waitUntilReady();
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     this.stopped = true;
+    const { worker } = this;
+    if (worker && options.graceMs !== undefined && !worker.closing) {
+      // Take no more jobs, give the running ones their grace, then hand back what is left.
+      await worker.pause(true);
+      const finished = Promise.all([...this.running.values()].map(({ done }) => done));
+      if (!(await settlesWithin(finished, options.graceMs))) await this.handBack(worker);
+    }
     // Worker.close waits for the jobs it runs and returns the same promise on every call.
-    await this.worker?.close();
+    await worker?.close();
     // schedule() and stats() still work after stop() (on a fresh connection, closed by the next stop()).
     const queue = this.queue;
     this.queue = undefined;
@@ -140,6 +151,34 @@ export class BullMqTaskScheduler implements TaskScheduler {
       completed: completed.meta.count,
       failed: failed.meta.count,
     };
+  }
+
+  /**
+   * Back to the wait list with their lock released, for any worker to take now rather than after the
+   * lock expires (which would also spend the job's one allowed stall). Then the worker closes without
+   * waiting for them: their runs are abandoned mid-way, and the next run counts as a new try.
+   */
+  private async handBack(worker: Worker<Payload, void, string>): Promise<void> {
+    const jobs = [...this.running.entries()];
+    await Promise.all(
+      jobs.map(([job, { token }]) =>
+        job.moveToWait(token).catch((error: unknown) => {
+          this.logger?.warn({ jobId: publicJobId(job), message: (error as Error).message }, 'could not hand back a job; its lock will expire');
+        }),
+      ),
+    );
+    this.logger?.warn({ jobs: jobs.length }, 'handed back jobs still running at the shutdown deadline');
+    await worker.close(true);
+  }
+
+  private track(job: TaskJob, token: string | undefined, run: Promise<void>): Promise<void> {
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.set(job, { token, done });
+    void done.then(() => this.running.delete(job));
+    return run;
   }
 
   /** The BullMQ queue itself, for admin tooling (bull-board). Still owned here: stop() closes it. */

@@ -1,12 +1,14 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '../../ports/logger.js';
 import { errorCodeOf } from '../error-code.js';
+import { settlesWithin } from '../time-limit.js';
 import {
   PermanentTaskError,
   TASK_TYPES,
   type JobContext,
   type ScheduleOptions,
   type SchedulerStats,
+  type StopOptions,
   type TaskHandlers,
   type TaskPayloads,
   type TaskScheduler,
@@ -76,7 +78,7 @@ export class InProcessTaskScheduler implements TaskScheduler {
     return new Promise((resolve) => resolve(this.begin(handlers)));
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     const first = !this.stopped;
     this.stopped = true;
     for (const { job, timer } of this.delayed.values()) {
@@ -84,7 +86,12 @@ export class InProcessTaskScheduler implements TaskScheduler {
       this.enqueue(job);
     }
     this.delayed.clear();
-    await Promise.all(this.inFlight);
+    const finished = Promise.all(this.inFlight);
+    if (options.graceMs !== undefined && !(await settlesWithin(finished, options.graceMs))) {
+      this.logger?.warn({ running: this.inFlight.size, graceMs: options.graceMs }, 'Task scheduler stopped with tasks still running; they are dropped');
+      return;
+    }
+    await finished;
     const unstarted = this.waitingCount();
     if (first && unstarted > 0) {
       this.logger?.warn({ unstarted }, 'Task scheduler stopped with tasks that never ran; they are lost at exit');

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  PermanentTaskError,
-  type JobContext,
-  type ScheduleOptions,
-  type SchedulerStats,
-  type TaskHandlers,
-  type TaskScheduler,
-} from '../../ports/task-scheduler.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PermanentTaskError, type TaskHandlers, type TaskScheduler } from '../../ports/task-scheduler.js';
+import { Harness, schedule, statsEventually, WAIT_MS } from './task-scheduler-harness.js';
+
+export { Harness, schedule, type Gate } from './task-scheduler-harness.js';
 
 export interface TaskSchedulerSubject {
   scheduler: TaskScheduler;
@@ -14,112 +10,6 @@ export interface TaskSchedulerSubject {
 }
 
 export type TaskSchedulerFactory = (options?: { concurrency?: number }) => Promise<TaskSchedulerSubject>;
-
-const WAIT_MS = 5_000;
-
-interface Call {
-  readonly imageId: string;
-  readonly context: JobContext;
-  outcome?: 'returned' | 'threw';
-}
-
-type Behaviour = (context: JobContext) => void | Promise<void>;
-
-export interface Gate {
-  readonly opened: Promise<void>;
-  open(): void;
-}
-
-/**
- * Handlers whose behaviour each test scripts per image id. Every call is recorded, and tests await
- * conditions on the record (re-checked on each call and settlement) instead of sleeping.
- */
-export class Harness {
-  readonly calls: Call[] = [];
-  private readonly behaviours = new Map<string, Behaviour>();
-  private readonly listeners = new Set<() => void>();
-  private readonly gates: Gate[] = [];
-
-  readonly handlers: TaskHandlers = {
-    'generate-thumbnails': async ({ imageId }, context) => {
-      const call: Call = { imageId, context };
-      this.calls.push(call);
-      this.notify();
-      try {
-        await this.behaviours.get(imageId)?.(context);
-        call.outcome = 'returned';
-      } catch (error) {
-        call.outcome = 'threw';
-        throw error;
-      } finally {
-        this.notify();
-      }
-    },
-  };
-
-  /** What the handler does for this image; a throw (sync or async) fails the try. */
-  on(imageId: string, behaviour: Behaviour): this {
-    this.behaviours.set(imageId, behaviour);
-    return this;
-  }
-
-  gate(): Gate {
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    const gate = { opened, open };
-    this.gates.push(gate);
-    return gate;
-  }
-
-  /** Lets every blocked handler finish, so closing a subject after a failed test cannot hang. */
-  openAll(): void {
-    for (const gate of this.gates) gate.open();
-  }
-
-  callsOf(imageId: string): Call[] {
-    return this.calls.filter((call) => call.imageId === imageId);
-  }
-
-  settled(imageId: string): Call[] {
-    return this.callsOf(imageId).filter((call) => call.outcome !== undefined);
-  }
-
-  until(description: string, condition: () => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return;
-        cleanUp();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanUp();
-        reject(new Error(`Timed out after ${WAIT_MS} ms waiting until ${description}`));
-      }, WAIT_MS);
-      const cleanUp = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) listener();
-  }
-}
-
-/** Schedules the one task type for `imageId`, with job id `job-<imageId>` unless told otherwise. */
-export const schedule = (scheduler: TaskScheduler, imageId: string, options: Partial<ScheduleOptions> = {}) =>
-  scheduler.schedule('generate-thumbnails', { imageId }, { jobId: `job-${imageId}`, ...options });
-
-/**
- * Stats move after a handler settles (for a remote queue, after a round trip) and nothing signals it,
- * so stats are polled until they match.
- */
-async function statsEventually(scheduler: TaskScheduler, check: (stats: SchedulerStats) => void): Promise<void> {
-  await vi.waitFor(async () => check(await scheduler.stats()), { timeout: WAIT_MS, interval: 5 });
-}
 
 const boom = (): never => {
   throw new Error('boom');
@@ -300,6 +190,32 @@ export function taskSchedulerContract(name: string, factory: TaskSchedulerFactor
       expect(events).toEqual(['handler finished', 'stopped']);
       expect(harness.calls.map((call) => call.imageId)).toEqual(['in-flight']);
       expect(await scheduler.stats()).toMatchObject({ active: 0, completed: 1, waiting: 2 });
+    });
+
+    it('stop with a grace period waits for a task that finishes within it', async () => {
+      const { scheduler, harness } = await started({ concurrency: 1 });
+      const gate = harness.gate();
+      harness.on('quick', () => gate.opened);
+      await schedule(scheduler, 'quick');
+      await harness.until('quick started', () => harness.callsOf('quick').length === 1);
+
+      const stopping = scheduler.stop({ graceMs: WAIT_MS });
+      gate.open();
+      await stopping;
+
+      expect(harness.settled('quick').map((call) => call.outcome)).toEqual(['returned']);
+    });
+
+    it('stop with a grace period resolves once it has passed, with a task still running', async () => {
+      const { scheduler, harness } = await started({ concurrency: 1 });
+      const gate = harness.gate();
+      harness.on('stuck', () => gate.opened);
+      await schedule(scheduler, 'stuck');
+      await harness.until('stuck started', () => harness.callsOf('stuck').length === 1);
+
+      await scheduler.stop({ graceMs: 100 });
+
+      expect(harness.settled('stuck')).toEqual([]);
     });
 
     it('reports waiting, active, delayed, completed and failed tasks', async () => {
