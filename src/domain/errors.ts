@@ -128,3 +128,13 @@ export class StorageUnavailableError extends DomainError {
 export class DatabaseUnavailableError extends DomainError {
   readonly code = 'DATABASE_UNAVAILABLE';
 }
+
+/** The shared counter of wrong delete tokens did not answer: deletes are refused (fail closed) until it does. */
+export class LimiterUnavailableError extends DomainError {
+  readonly code = 'LIMITER_UNAVAILABLE';
+}
+
+/** The job queue did not answer. */
+export class QueueUnavailableError extends DomainError {
+  readonly code = 'QUEUE_UNAVAILABLE';
+}

@@ -72,10 +72,11 @@ describe.skipIf(!redisReachable)('RedisAttemptLimiter on Redis', () => {
     }
   });
 
-  it('rejects when Redis cannot be reached, so a caller fails closed', async () => {
+  it('rejects with LIMITER_UNAVAILABLE when Redis cannot be reached, so a caller fails closed', async () => {
     const limiter = new RedisAttemptLimiter({ url: 'redis://127.0.0.1:1', prefix: 'x:', clock: new FixedClock() });
     try {
-      await expect(limiter.blockedFor('image:x', RULE)).rejects.toThrow();
+      await expect(limiter.blockedFor('image:x', RULE)).rejects.toMatchObject({ code: 'LIMITER_UNAVAILABLE' });
+      await expect(limiter.recordFailure('image:x', RULE)).rejects.toMatchObject({ code: 'LIMITER_UNAVAILABLE' });
     } finally {
       await limiter.close();
     }

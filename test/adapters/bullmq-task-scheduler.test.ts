@@ -11,6 +11,7 @@ import { MemoryLogger } from '../../src/adapters/memory/memory-logger.js';
 import { InvalidImageError } from '../../src/domain/errors.js';
 import { PermanentTaskError, type TaskScheduler, type TaskType } from '../../src/ports/task-scheduler.js';
 import { Harness, schedule, taskSchedulerContract } from '../contracts/task-scheduler.contract.js';
+import { freePort } from '../support/free-port.js';
 import { serviceReachable, TEST_REDIS_URL } from '../support/real-services.js';
 
 const redisReachable = await serviceReachable('Redis', TEST_REDIS_URL);
@@ -197,6 +198,17 @@ describe.skipIf(!redisReachable)('BullMqTaskScheduler on Redis', () => {
       const second = await started({ lockDurationMs: 60_000 });
       await second.harness.until('interrupted returned', () => second.harness.settled('interrupted').length === 1);
       await stats(api, { completed: 1, active: 0, failed: 0 });
+    });
+
+    it('tells schedule() and stats() callers QUEUE_UNAVAILABLE within 5 s when Redis does not answer', async () => {
+      const offline = new BullMqTaskScheduler({ connection: { host: '127.0.0.1', port: await freePort() }, prefix, queueName, concurrency: 1 });
+      cleanUps.push(() => offline.stop());
+      const unavailable = { code: 'QUEUE_UNAVAILABLE' };
+
+      await Promise.all([
+        expect(schedule(offline, 'a')).rejects.toMatchObject(unavailable),
+        expect(offline.stats()).rejects.toMatchObject(unavailable),
+      ]);
     });
 
     it('rejects bad arguments and misuse with a clear error', async () => {

@@ -7,7 +7,7 @@ import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
 import { InMemoryAttemptLimiter } from '../../src/adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
 import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
-import { DatabaseUnavailableError, StorageUnavailableError } from '../../src/domain/errors.js';
+import { DatabaseUnavailableError, LimiterUnavailableError, QueueUnavailableError, StorageUnavailableError } from '../../src/domain/errors.js';
 import { startInMemoryApp } from '../support/in-memory-app.js';
 
 /**
@@ -134,7 +134,17 @@ const OUTAGES: [string, () => [string, RequestInit], Map<PropertyKey, () => unkn
   ['POST upload (storage)', () => ['/api/v1/images/upload', { method: 'POST', body: uploadForm() }], storage.broken, 'put', storageDown],
   ['POST upload (database)', () => ['/api/v1/images/upload', { method: 'POST', body: uploadForm() }], images.broken, 'add', databaseDown],
   ['DELETE (database)', () => [`/api/v1/images/${imageId}`, { method: 'DELETE', headers: { 'X-Delete-Token': 'x' } }], images.broken, 'findById', databaseDown],
+  ['DELETE (attempt limiter)', () => [`/api/v1/images/${imageId}`, { method: 'DELETE', headers: { 'X-Delete-Token': 'x' } }], limiter.broken, 'blockedFor', limiterDown],
+  ['GET job stats', () => ['/api/v1/jobs', {}], scheduler.broken, 'stats', queueDown],
 ];
+
+function limiterDown(): Error {
+  return new LimiterUnavailableError("The attempt limiter's Redis did not answer: connect ECONNREFUSED 10.1.2.3:6379");
+}
+
+function queueDown(): Error {
+  return new QueueUnavailableError("The job queue's Redis did not answer: connect ECONNREFUSED 10.1.2.3:6379");
+}
 
 function storageDown(): Error {
   return new StorageUnavailableError(`MinIO put of "originals/9f/86" in bucket "secret-bucket" failed: connect ECONNREFUSED 10.1.2.3:9000`);

@@ -1,7 +1,8 @@
 import { Queue, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
+import { QueueUnavailableError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
 import { errorCodeOf } from '../error-code.js';
-import { settlesWithin } from '../time-limit.js';
+import { settlesWithin, withTimeout } from '../time-limit.js';
 import {
   PermanentTaskError,
   TASK_TYPES,
@@ -16,6 +17,8 @@ import {
 } from '../../ports/task-scheduler.js';
 import { BACKOFF_TYPE, backoffBaseMs, imagehostBackoff, jobKey, retryDelayMs } from './bullmq-backoff.js';
 
+/** Longest a schedule() or stats() call waits for Redis. */
+const QUEUE_TIMEOUT_MS = 5_000;
 /** BullMQ takes jobs without a priority before any prioritized one, whatever its number. */
 const BACKGROUND_PRIORITY = 1;
 /** Failed jobs stay visible (with their reason and stack) for a week, at most 5000 of them. */
@@ -81,7 +84,15 @@ export class BullMqTaskScheduler implements TaskScheduler {
     this.queueName = options.queueName ?? 'imagehost-tasks';
   }
 
-  async schedule<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): Promise<void> {
+  schedule<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): Promise<void> {
+    return queueCall(() => this.add(type, payload, options));
+  }
+
+  stats(): Promise<SchedulerStats> {
+    return queueCall(() => this.counts());
+  }
+
+  private async add<T extends TaskType>(type: T, payload: TaskPayloads[T], options: ScheduleOptions): Promise<void> {
     if (!TASK_TYPES.includes(type)) throw new TypeError(`Unknown task type "${String(type)}"`);
     const { jobId, attempts = 1, backoffMs = 1000, priority = 'normal' } = options;
     if (typeof jobId !== 'string' || jobId === '') throw new TypeError('jobId must be a non-empty string');
@@ -137,7 +148,7 @@ export class BullMqTaskScheduler implements TaskScheduler {
     await this.queueClosed;
   }
 
-  async stats(): Promise<SchedulerStats> {
+  private async counts(): Promise<SchedulerStats> {
     const queue = this.openQueue();
     const [counts, completed, failed] = await Promise.all([
       queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
@@ -246,4 +257,19 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
 
 function publicJobId(job: TaskJob): string {
   return job.deduplicationId ?? job.id ?? '';
+}
+
+/**
+ * Redis failures (refused, lost) as QueueUnavailableError; a bad argument stays what it is. BullMQ holds
+ * commands while it reconnects, for as long as Redis is away: past QUEUE_TIMEOUT_MS the caller is told
+ * (the command itself may still go through later; job ids deduplicate).
+ */
+async function queueCall<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(run(), QUEUE_TIMEOUT_MS);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new QueueUnavailableError(`The job queue's Redis did not answer: ${reason}`, { cause: error });
+  }
 }

@@ -25,6 +25,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TOO_MANY_ATTEMPTS: 429,
   STORAGE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
+  LIMITER_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
 };
 
 /**
@@ -34,6 +36,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 const UNAVAILABLE_MESSAGES: Readonly<Record<string, string>> = {
   STORAGE_UNAVAILABLE: 'The object store is unavailable; try again shortly',
   DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly',
+  LIMITER_UNAVAILABLE: 'Deletes are paused while the attempt limiter is unavailable; try again shortly',
+  QUEUE_UNAVAILABLE: 'The job queue is unavailable; try again shortly',
 };
 const UNAVAILABLE_RETRY_AFTER_SECONDS = '5';
 

@@ -224,7 +224,7 @@ export const COMMON_HEADERS: Readonly<Record<string, Header>> = {
 
 export const COMMON_RESPONSES: Readonly<Record<string, Response>> = {
   InternalError: errorResponse('An unexpected failure (logged; no detail is given)', ['INTERNAL_ERROR']),
-  Unavailable: errorResponse('The database or the object store does not answer right now (logged); try again later', ['STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE'], {
+  Unavailable: errorResponse('A dependency (database, object store, job queue, attempt limiter) does not answer right now (logged); try again later', ['STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'LIMITER_UNAVAILABLE'], {
     'Retry-After': header('Seconds to wait before trying again', true),
   }),
   Unauthorized: errorResponse('Missing or wrong bearer token', ['UNAUTHORIZED'], { 'WWW-Authenticate': header('`Bearer realm="…"`', true) }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { LimiterUnavailableError } from '../../domain/errors.js';
 import type { AttemptLimiter, AttemptRule } from '../../ports/attempt-limiter.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
@@ -19,7 +20,8 @@ export interface RedisAttemptLimiterOptions {
  * seconds of skew against a 15-minute window does not matter). Each set keeps at most the newest
  * `maxFailures` entries and expires `windowMs` after its last failure, so Redis holds nothing for
  * keys that stopped failing. `recordFailure` is one MULTI (atomic); `blockedFor` one read.
- * When Redis cannot be reached the calls reject (after one reconnection attempt): callers fail closed.
+ * When Redis cannot be reached the calls reject with LimiterUnavailableError (after one reconnection
+ * attempt): callers fail closed.
  */
 export class RedisAttemptLimiter implements AttemptLimiter {
   private readonly redis: Redis;
@@ -31,7 +33,15 @@ export class RedisAttemptLimiter implements AttemptLimiter {
     this.redis.on('error', (error: unknown) => options.logger?.warn({ err: error }, 'attempt limiter: Redis connection error'));
   }
 
-  async blockedFor(key: string, rule: AttemptRule): Promise<number> {
+  blockedFor(key: string, rule: AttemptRule): Promise<number> {
+    return reachable(() => this.readBlockedFor(key, rule));
+  }
+
+  recordFailure(key: string, rule: AttemptRule): Promise<void> {
+    return reachable(() => this.addFailure(key, rule));
+  }
+
+  private async readBlockedFor(key: string, rule: AttemptRule): Promise<number> {
     const now = this.options.clock.now().getTime();
     // Scores above now - windowMs: the failures still inside the window, oldest first.
     const flat = await this.redis.zrangebyscore(this.options.prefix + key, `(${now - rule.windowMs}`, '+inf', 'WITHSCORES');
@@ -41,7 +51,7 @@ export class RedisAttemptLimiter implements AttemptLimiter {
     return Math.max(1, deciding + rule.windowMs - now);
   }
 
-  async recordFailure(key: string, rule: AttemptRule): Promise<void> {
+  private async addFailure(key: string, rule: AttemptRule): Promise<void> {
     const now = this.options.clock.now().getTime();
     const redisKey = this.options.prefix + key;
     const results = await this.redis
@@ -66,5 +76,14 @@ export class RedisAttemptLimiter implements AttemptLimiter {
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closing;
+  }
+}
+
+async function reachable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LimiterUnavailableError(`The attempt limiter's Redis did not answer: ${reason}`, { cause: error });
   }
 }
