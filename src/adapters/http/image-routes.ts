@@ -10,7 +10,9 @@ import type { IdempotentUpload } from '../../application/idempotent-upload.js';
 import { TooManyAttemptsError } from '../../domain/too-many-attempts-error.js';
 import { clientIdentity } from './client-address.js';
 import { HttpRequestError } from './http-errors.js';
+import { watchBodySize } from './body-limit.js';
 import { sendFile } from './file-response.js';
+import { asciiFallback, servedFilename } from './served-filename.js';
 import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
 import { imageJson, renditionVersion } from './image-json.js';
 import { optionalInteger } from './query-parameters.js';
@@ -41,11 +43,18 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
   // Failures of the parse itself are the request's fault; classifying them here, and not by their
   // message in errorMiddleware, keeps an internal error from ever passing for a malformed body.
   const parseUpload: Middleware = async (ctx, next) => {
+    // A body past the limit (with no Content-Length to refuse it by) is answered while it still streams.
+    const size = watchBodySize(ctx, maxUploadBytes + MULTIPART_OVERHEAD_BYTES);
+    const parsing = Promise.resolve(multipart(ctx, () => Promise.resolve()) as unknown);
     try {
-      await multipart(ctx, () => Promise.resolve());
+      await Promise.race([parsing, size.exceeded]);
     } catch (error) {
+      parsing.catch(() => undefined); // multer goes on draining the refused body; its own error is moot
+      if (error instanceof HttpRequestError) throw error;
       if ((error as { name?: unknown }).name === 'MulterError') throw error; // limits: mapped by their own codes
       throw new HttpRequestError('MALFORMED_MULTIPART', 'The multipart body is malformed');
+    } finally {
+      size.stop();
     }
     await next();
   };
@@ -91,7 +100,8 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
 
   router.get('/:id/file', async (ctx) => {
     const file = await useCases.getOriginal.execute(ctx.params.id ?? '');
-    ctx.attachment(file.image.props.filename, { type: 'inline' });
+    const name = servedFilename(file.image.props.filename, file.image.props.format);
+    ctx.attachment(name, { type: 'inline', fallback: asciiFallback(name) });
     // The bytes behind an image id never change: cache for good.
     await sendFile(ctx, file, IMMUTABLE);
   });
