@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,21 @@ describe('FsStorageService listing and folder upkeep', () => {
     await mkdir(path.join(root, 'originals', 'empty-folder'));
 
     expect(await listed(storage.list(''))).toEqual(['originals/ab/ab01']);
+  });
+
+  it('removes temp files over an hour old as it walks past them (left by a put whose process died), never a fresh one', async () => {
+    const folder = path.join(root, 'originals', 'ab');
+    await storage.put('originals/ab/ab01', bytes('kept'), { contentType: 'image/png' });
+    const abandoned = path.join(folder, `~${randomUUID()}.tmp`);
+    const fresh = path.join(folder, `~${randomUUID()}.tmp`);
+    await writeFile(abandoned, 'half an object');
+    await writeFile(fresh, 'a put under way');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(abandoned, twoHoursAgo, twoHoursAgo);
+
+    expect(await listed(storage.list(''))).toEqual(['originals/ab/ab01']);
+
+    expect((await readdir(folder)).sort()).toEqual(['ab01', path.basename(fresh)].sort());
   });
 
   it('rejects a prefix whose folder part is no valid key, as every other operation does', async () => {

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Dir } from 'node:fs';
-import { mkdir, open, opendir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageUnavailableError } from '../../domain/errors.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { closeFd, fsyncFd, openFd, writeFd } from './fd.js';
+import { decodeHeader, encodeHeader, headerLength, PREAMBLE_LENGTH } from './object-file.js';
 
-const MAGIC = Buffer.from('IHS1');
-const PREAMBLE_LENGTH = MAGIC.length + 4;
-/** A content type is short; a bigger header length means a corrupt file, not a reason to allocate gigabytes. */
-const MAX_HEADER_LENGTH = 64 * 1024;
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
+const TEMP_FILE = /^~[0-9a-f-]{36}\.tmp$/;
+/** A put writes its temp file in well under a second; one this old belongs to a put that died. */
+const ABANDONED_TEMP_MS = 60 * 60 * 1000;
 /** Absence, as the port defines it: nothing at the path, or a path through a file rather than a directory. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
-
-interface Header {
-  readonly contentType: string;
-  readonly dataOffset: number;
-}
 
 /**
  * A StorageService on the local disk: the object under key `a/b/c.jpg` is the file `<rootDir>/a/b/c.jpg`.
@@ -42,7 +37,9 @@ interface Header {
  * StorageUnavailableError, the system error as `cause`.
  *
  * `list` walks the folders lazily (one open directory per level) and yields only files whose names are
- * valid keys: temp files (and anything else someone dropped under the root) are never listed.
+ * valid keys: temp files (and anything else someone dropped under the root) are never listed. A temp
+ * file it passes that is over an hour old was left by a put that died (a killed process): it is removed,
+ * so the orphan sweep, which lists everything, clears those too.
  */
 export class FsStorageService implements StorageService {
   private readonly rootDir: string;
@@ -147,6 +144,7 @@ export class FsStorageService implements StorageService {
     }
     // Iterating a Dir closes it at the end, on break and on error.
     for await (const entry of dir) {
+      if (TEMP_FILE.test(entry.name)) await removeIfAbandoned(path.join(dirPath, entry.name));
       if (!SEGMENT.test(entry.name)) continue; // temp files (`~…`) and strays that are no key
       const key = folder === '' ? entry.name : `${folder}/${entry.name}`;
       if (entry.isFile() && key.startsWith(prefix)) yield key;
@@ -212,41 +210,6 @@ export class FsStorageService implements StorageService {
   }
 }
 
-function encodeHeader(contentType: string): Buffer {
-  const json = Buffer.from(JSON.stringify({ contentType }));
-  const preamble = Buffer.alloc(PREAMBLE_LENGTH);
-  MAGIC.copy(preamble);
-  preamble.writeUInt32BE(json.length, MAGIC.length);
-  return Buffer.concat([preamble, json]);
-}
-
-function headerLength(preamble: Buffer, key: string): number {
-  if (preamble.length < PREAMBLE_LENGTH || !preamble.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw corrupt(key);
-  }
-  const length = preamble.readUInt32BE(MAGIC.length);
-  if (length > MAX_HEADER_LENGTH) throw corrupt(key);
-  return length;
-}
-
-function decodeHeader(file: Buffer, key: string): Header {
-  const dataOffset = PREAMBLE_LENGTH + headerLength(file, key);
-  if (file.length < dataOffset) throw corrupt(key);
-  let header: unknown;
-  try {
-    header = JSON.parse(file.subarray(PREAMBLE_LENGTH, dataOffset).toString('utf8'));
-  } catch (error) {
-    throw corrupt(key, error);
-  }
-  const contentType = (header as { contentType?: unknown } | null)?.contentType;
-  if (typeof contentType !== 'string') throw corrupt(key);
-  return { contentType, dataOffset };
-}
-
-function corrupt(key: string, cause?: unknown): Error {
-  return new Error(`The file for storage key ${JSON.stringify(key)} is not a valid imagehost object`, { cause });
-}
-
 /**
  * Creates `dir` (and its parents) and a new temp file in it. A delete of the last object in a folder
  * shared by several keys (`originals/ab/`) may remove it in between; then both steps run again. Once
@@ -263,6 +226,15 @@ async function createTempFile(dir: string, temp: string): Promise<{ fd: number; 
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
     }
+  }
+}
+
+/** Best-effort: a temp file whose put died long ago goes; a live one (or one gone meanwhile) stays untouched. */
+async function removeIfAbandoned(file: string): Promise<void> {
+  try {
+    if (Date.now() - (await stat(file)).mtimeMs > ABANDONED_TEMP_MS) await unlink(file);
+  } catch {
+    // already gone, or not ours to remove: the next sweep looks again
   }
 }
 
