@@ -1,7 +1,13 @@
-import type { Image } from '../../src/domain/image.js';
+import { InProcessTaskScheduler } from '../../src/adapters/in-process/in-process-task-scheduler.js';
+import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
+import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
+import type { ThumbnailSettings } from '../../src/application/settings.js';
+import type { Image, ThumbnailState } from '../../src/domain/image.js';
 import type { ImagePage, ImageRepository, ListQuery, StaleQuery } from '../../src/ports/image-repository.js';
+import type { ImageResizer } from '../../src/ports/image-resizer.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../src/ports/storage-service.js';
 import type { ScheduleOptions, SchedulerStats, TaskHandlers, TaskPayloads, TaskScheduler, TaskType } from '../../src/ports/task-scheduler.js';
+import { coreKit } from './core-kit.js';
 
 /** `before`: the call fails and does nothing. `after`: it takes effect, then fails (a lost answer: a commit whose reply never came). */
 export type FaultTiming = 'before' | 'after';
@@ -210,4 +216,53 @@ export async function untilIdle(scheduler: TaskScheduler, timeoutMs = 5000): Pro
     if (Date.now() > deadline) throw new Error(`scheduler still busy after ${timeoutMs} ms: ${JSON.stringify({ waiting, active, delayed })}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+}
+
+export interface FaultyKitOptions {
+  /** Called by the faulty storage before each delete reaches the wrapped one. */
+  beforeDelete?: (key: string) => Promise<void>;
+  /** What the faults wrap; in-memory adapters when omitted. */
+  storage?: StorageService;
+  images?: ImageRepository;
+  /** The resizer (not wrapped); the fake one when omitted. */
+  resizer?: ImageResizer;
+}
+
+/**
+ * A kit whose storage, repository and scheduler (in-process, 3 at a time) fail when `faults` say so,
+ * around in-memory adapters or the real ones given in `options`; its scheduler is not started.
+ */
+export function faultyKit(thumbnails: Partial<ThumbnailSettings> = {}, options: FaultyKitOptions = {}) {
+  const faults = new Faults();
+  const storage = new FaultyStorage(options.storage ?? new InMemoryStorageService(), faults, { beforeDelete: options.beforeDelete });
+  const images = new FaultyImageRepository(options.images ?? new InMemoryImageRepository(), faults);
+  const scheduler = new FaultyScheduler(new InProcessTaskScheduler({ concurrency: 3 }), faults);
+  const resizer = options.resizer;
+  const kit = coreKit({ storage, images, scheduler, resizer, thumbnails: { sizes: [150, 300], attempts: 3, backoffMs: 1, ...thumbnails } });
+  return { kit, faults, storage, images, scheduler };
+}
+
+/** Every thumbnail state the image went through, as the updates that went through stored them. */
+export function historyOf(images: FaultyImageRepository, id: string): ThumbnailState[] {
+  return images.updates.filter((image) => image.id === id).map((image) => image.thumbnail);
+}
+
+/** Every image of the repository, page by page. */
+export async function allImages(images: ImageRepository): Promise<Image[]> {
+  const all: Image[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await images.list({ limit: 100, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+/** Keys of the image's objects that are missing from storage (read past the faults of a FaultyStorage). */
+export async function missingObjects(storage: StorageService, image: Image): Promise<string[]> {
+  const inner = storage instanceof FaultyStorage ? storage.inner : storage;
+  const missing: string[] = [];
+  for (const key of image.storageKeys()) if ((await inner.get(key)) === null) missing.push(key);
+  return missing;
 }

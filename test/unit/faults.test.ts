@@ -2,56 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InProcessTaskScheduler } from '../../src/adapters/in-process/in-process-task-scheduler.js';
 import { FakeImageResizer, fakeImageBytes } from '../../src/adapters/memory/fake-image-resizer.js';
-import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
-import { InMemoryStorageService } from '../../src/adapters/memory/in-memory-storage-service.js';
 import { GenerateThumbnails } from '../../src/application/generate-thumbnails.js';
 import { ReconcileThumbnails } from '../../src/application/reconcile-thumbnails.js';
-import type { ThumbnailSettings } from '../../src/application/settings.js';
-import type { Image, ThumbnailState } from '../../src/domain/image.js';
-import type { ImageRepository } from '../../src/ports/image-repository.js';
 import type { ImageEvent } from '../../src/ports/image-events.js';
-import { coreKit, thumbnailHandlers } from '../support/core-kit.js';
-import { Faults, FaultyImageRepository, FaultyScheduler, FaultyStorage, untilIdle } from '../support/faults.js';
+import { thumbnailHandlers, type coreKit } from '../support/core-kit.js';
+import { faultyKit, historyOf, missingObjects, untilIdle } from '../support/faults.js';
+import { faultOperation, runFaultSequence } from '../support/random-faults.js';
 
 const MINUTE = 60_000;
-
-/** A kit whose storage, repository and scheduler fail when `faults` say so; its scheduler is not started. */
-function faultyKit(thumbnails: Partial<ThumbnailSettings> = {}, options: { beforeDelete?: (key: string) => Promise<void> } = {}) {
-  const faults = new Faults();
-  const storage = new FaultyStorage(new InMemoryStorageService(), faults, options);
-  const images = new FaultyImageRepository(new InMemoryImageRepository(), faults);
-  const scheduler = new FaultyScheduler(new InProcessTaskScheduler({ concurrency: 3 }), faults);
-  const kit = coreKit({ storage, images, scheduler, thumbnails: { sizes: [150, 300], attempts: 3, backoffMs: 1, ...thumbnails } });
-  return { kit, faults, storage, images, scheduler };
-}
 
 type Kit = ReturnType<typeof coreKit>;
 
 async function upload(kit: Kit, width = 640): Promise<string> {
   return (await kit.upload.execute({ bytes: fakeImageBytes('jpeg', width, 480), filename: 'p.jpg' })).image.id;
-}
-
-function historyOf(images: FaultyImageRepository, id: string): ThumbnailState[] {
-  return images.updates.filter((image) => image.id === id).map((image) => image.thumbnail);
-}
-
-async function allImages(images: ImageRepository): Promise<Image[]> {
-  const all: Image[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await images.list({ limit: 100, cursor });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
-}
-
-/** Keys of the image's objects that are missing from storage. */
-async function missingObjects(storage: InMemoryStorageService | FaultyStorage, image: Image): Promise<string[]> {
-  const inner = storage instanceof FaultyStorage ? storage.inner : storage;
-  const missing: string[] = [];
-  for (const key of image.storageKeys()) if ((await inner.get(key)) === null) missing.push(key);
-  return missing;
 }
 
 /** Resolves with the first event for which `test` holds. */
@@ -246,91 +209,12 @@ describe('a delete still in flight when the checksum lock is let go', () => {
   });
 });
 
-/** A small seeded PRNG, so a failing run can be replayed from fast-check's seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const operation = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('upload' as const), variant: fc.integer({ min: 0, max: 3 }) }), weight: 4 },
-  { arbitrary: fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('sweep' as const) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('reconcile' as const) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('pause' as const) }), weight: 2 },
-);
-
-const FAULTY = ['storage.put', 'storage.get', 'storage.delete', 'storage.list', 'images', 'scheduler.schedule'];
-
 describe('randomized faults, with deletes, sweeps and reconciles racing the jobs', () => {
   it('every ready image has all its objects; afterwards a sweep leaves no orphan and never deleted a referenced object', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer(), fc.array(operation, { minLength: 10, maxLength: 40 }), async (seed, operations) => {
-        const random = mulberry32(seed);
-        const violations: string[] = [];
-        const rows: { repository?: ImageRepository } = {};
-        const { kit, faults, storage, images } = faultyKit({}, {
-          // Whoever deletes an object must do it while no image references it (read past the faults).
-          beforeDelete: async (key) => {
-            const checksum = key.split('/')[2] ?? '';
-            const users = await rows.repository!.findByChecksum(checksum);
-            if (users.some((image) => image.storageKeys().includes(key))) violations.push(key);
-          },
-        });
-        rows.repository = images.inner;
-        await kit.scheduler.start(thumbnailHandlers(kit.generate));
-        faults.failRandomly(FAULTY, 0.15, random).slowDown(2, random);
-
-        const uploaded: { id: string; token: string }[] = [];
-        const racing: Promise<unknown>[] = [];
-        for (const op of operations) {
-          if (op.kind === 'upload') {
-            const bytes = fakeImageBytes('jpeg', 100 + op.variant, 80);
-            const result = await kit.upload.execute({ bytes, filename: 'r.jpg' }).catch(() => null);
-            if (result) uploaded.push({ id: result.image.id, token: result.deleteToken });
-          } else if (op.kind === 'delete' && uploaded.length > 0) {
-            const { id, token } = uploaded[op.pick % uploaded.length]!;
-            racing.push(kit.deleteImage.execute(id, token).catch(() => undefined));
-          } else if (op.kind === 'sweep') {
-            racing.push(kit.sweep.execute().catch(() => undefined));
-          } else if (op.kind === 'reconcile') {
-            kit.clock.advance(MINUTE + 1);
-            racing.push(kit.reconcile.execute().catch(() => undefined));
-          } else {
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        }
-        await Promise.all(racing);
-
-        faults.heal();
-        for (let round = 0; round < 5; round++) {
-          await untilIdle(kit.scheduler);
-          if (!(await allImages(kit.images)).some((i) => i.thumbnail.status === 'pending' || i.thumbnail.status === 'processing')) break;
-          kit.clock.advance(10 * MINUTE);
-          await kit.reconcile.execute();
-        }
-        const survivors = await allImages(kit.images);
-        expect(violations, 'objects deleted while referenced').toEqual([]);
-        for (const image of survivors) {
-          expect(['ready', 'failed']).toContain(image.thumbnail.status);
-          expect(image.thumbnail.lastError).not.toBe('ORIGINAL_MISSING');
-          expect(await missingObjects(storage, image), `objects of ${image.thumbnail.status} image ${image.id}`).toEqual([]);
-        }
-
-        while (!(await kit.sweep.execute()).finished);
-        const stored: string[] = [];
-        for await (const key of storage.inner.list('')) stored.push(key);
-        const referenced = new Set(survivors.flatMap((image) => image.storageKeys()));
-        expect(stored.filter((key) => !referenced.has(key)), 'orphans after the sweep').toEqual([]);
-        expect(violations, 'objects deleted while referenced, by the sweep').toEqual([]);
-        await kit.scheduler.stop();
-      }),
+      fc.asyncProperty(fc.integer(), fc.array(faultOperation, { minLength: 10, maxLength: 40 }), (seed, operations) =>
+        runFaultSequence(seed, operations, { imageBytes: (variant) => fakeImageBytes('jpeg', 100 + variant, 80) }),
+      ),
       { numRuns: Number(process.env.FAULT_RUNS ?? 60) },
     );
   });
