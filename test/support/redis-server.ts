@@ -12,7 +12,7 @@ export interface RedisTestServer {
   restart(): Promise<void>;
   /** Kills the server (SIGKILL: nothing flushed); connections are refused until start(). */
   kill(): Promise<void>;
-  /** Starts it again on the same port and directory (the append-only file brings the data back). */
+  /** Starts it again on the same port and directory (with persistence, the append-only file brings the data back; without, it starts empty). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,17 +27,28 @@ async function reachable(port: number): Promise<boolean> {
   });
 }
 
+export interface RedisServerOptions {
+  /**
+   * Default true: an append-only file (fsync on every write), so that a restart keeps the queue, as
+   * production Redis should. false: no append-only file and no snapshots, so that every kill loses
+   * all data and start() comes back empty (a Redis that lost its data).
+   */
+  readonly persistence?: boolean;
+}
+
 /**
- * A redis-server of its own (the machine's binary) on a free port, with an append-only file so that
- * a restart keeps the queue, as production Redis should. Tests may restart it without disturbing the
- * machine's shared Redis.
+ * A redis-server of its own (the machine's binary) on a free port, by default with an append-only file
+ * so that a restart keeps the queue, as production Redis should. Tests may restart it without
+ * disturbing the machine's shared Redis.
  */
-export async function startRedisServer(): Promise<RedisTestServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisTestServer> {
+  const persistence = options.persistence ?? true;
+  const durability = persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...durability, '--save', ''], {
       stdio: 'ignore',
     });
     for (let i = 0; i < 100; i++) {
