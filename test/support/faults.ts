@@ -266,3 +266,10 @@ export async function missingObjects(storage: StorageService, image: Image): Pro
   for (const key of image.storageKeys()) if ((await inner.get(key)) === null) missing.push(key);
   return missing;
 }
+
+/** Every key in the wrapped store (read past the faults), sorted. */
+export async function storedKeys(storage: FaultyStorage): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of storage.inner.list('')) keys.push(key);
+  return keys.sort();
+}
