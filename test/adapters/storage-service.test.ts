@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
 import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -209,6 +211,25 @@ describe('MinioStorageService against s3rver', () => {
     await expect(storage.getStream('originals/img1')).rejects.toMatchObject(unavailable);
     await expect(storage.delete('originals/img1')).rejects.toMatchObject(unavailable);
     await expect(storage.ensureBucket()).rejects.toMatchObject(unavailable);
+  });
+
+  it('a server that accepts and then stalls fails each operation with STORAGE_UNAVAILABLE after operationTimeoutMs', async () => {
+    const sockets = new Set<net.Socket>();
+    const stalled = net.createServer((socket) => sockets.add(socket.on('error', () => undefined))).listen(0, '127.0.0.1');
+    await once(stalled, 'listening');
+    const { port } = stalled.address() as net.AddressInfo;
+    try {
+      const storage = new MinioStorageService({ ...optionsFor(uniqueBucket()), endPoint: `http://127.0.0.1:${port}`, operationTimeoutMs: 300 });
+      const unavailable = { code: 'STORAGE_UNAVAILABLE', message: expect.stringContaining('no answer in 300 ms') as string };
+
+      await expect(storage.get('originals/img1')).rejects.toMatchObject(unavailable);
+      await expect(storage.getStream('originals/img1')).rejects.toMatchObject(unavailable);
+      await expect(storage.put('originals/img1', bytes('x'), { contentType: 'image/png' })).rejects.toMatchObject(unavailable);
+      await expect(storage.delete('originals/img1')).rejects.toMatchObject(unavailable);
+    } finally {
+      stalled.close();
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it('rejects an endPoint that is not an http(s) URL without a path', () => {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { Client, type BucketItem } from 'minio';
 import { StorageUnavailableError } from '../../domain/errors.js';
+import { withTimeout } from '../time-limit.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 
 export interface MinioStorageOptions {
@@ -14,7 +15,14 @@ export interface MinioStorageOptions {
   readonly region: string;
   /** `true` for `host/bucket/key` URLs (MinIO, most self-hosted servers), `false` for `bucket.host/key`. */
   readonly pathStyle: boolean;
+  /**
+   * Longest wait for one operation (for getStream: until the response starts); past it the call rejects
+   * with StorageUnavailableError, so a server that stalls cannot hang a job. Default 60 s.
+   */
+  readonly operationTimeoutMs?: number;
 }
+
+const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
 
 /** S3 answers GET with NoSuchKey and HEAD (no body) with a bare NotFound. */
 const MISSING_CODES = new Set(['NoSuchKey', 'NotFound']);
@@ -30,6 +38,7 @@ export class MinioStorageService implements StorageService {
   private readonly client: Client;
   private readonly bucket: string;
   private readonly region: string;
+  private readonly timeoutMs: number;
 
   /** Builds the client without any network call. */
   constructor(options: MinioStorageOptions) {
@@ -49,6 +58,7 @@ export class MinioStorageService implements StorageService {
     });
     this.bucket = options.bucket;
     this.region = options.region;
+    this.timeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   }
 
   /** A service whose bucket is known to exist (created if missing). */
@@ -74,16 +84,22 @@ export class MinioStorageService implements StorageService {
   async put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     try {
-      await this.client.putObject(this.bucket, key, bytes, bytes.length, { 'Content-Type': options.contentType });
+      await withTimeout(this.client.putObject(this.bucket, key, bytes, bytes.length, { 'Content-Type': options.contentType }), this.timeoutMs);
     } catch (error) {
       throw this.failure('put', key, error);
     }
   }
 
   async get(key: string): Promise<Uint8Array | null> {
+    let body: Readable | undefined;
+    const read = async () => {
+      body = await this.client.getObject(this.bucket, key);
+      return buffer(body);
+    };
     try {
-      return await buffer(await this.client.getObject(this.bucket, key));
+      return await withTimeout(read(), this.timeoutMs);
     } catch (error) {
+      body?.destroy();
       if (isMissing(error)) return null;
       throw this.failure('get', key, error);
     }
@@ -92,9 +108,10 @@ export class MinioStorageService implements StorageService {
   async getStream(key: string, range?: ByteRange): Promise<StoredObjectStream | null> {
     let body: Readable;
     try {
-      body = range
-        ? await this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1)
-        : await this.client.getObject(this.bucket, key);
+      const opening = range
+        ? this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1)
+        : this.client.getObject(this.bucket, key);
+      body = await withTimeout(opening, this.timeoutMs);
     } catch (error) {
       if (isMissing(error)) return null;
       throw this.failure('getStream', key, error);
@@ -118,7 +135,7 @@ export class MinioStorageService implements StorageService {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.removeObject(this.bucket, key);
+      await withTimeout(this.client.removeObject(this.bucket, key), this.timeoutMs);
     } catch (error) {
       if (!isMissing(error)) throw this.failure('delete', key, error);
     }
