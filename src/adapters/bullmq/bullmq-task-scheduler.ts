@@ -178,7 +178,7 @@ export class BullMqTaskScheduler implements TaskScheduler {
         }),
       ),
     );
-    this.logger?.warn({ jobs: jobs.length }, 'handed back jobs still running at the shutdown deadline');
+    this.logger?.warn({ jobs: jobs.length }, 'handed back the jobs still running when the stop grace ran out');
     await worker.close(true);
   }
 
