@@ -24,7 +24,8 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
  *
  * `put` writes a temp file in the target directory, fsyncs it, renames it over the target and fsyncs the
  * directories it changed (concurrent puts into one folder share its fsync), so it resolves once the
- * object is durable and readers never see a partial object. Temp file names contain `~`, a character
+ * object is durable and readers never see a partial object. A put into a folder that a concurrent put
+ * has just created also waits until its creator has synced it into its parent. Temp file names contain `~`, a character
  * no key may use.
  *
  * Keys are checked (segments of `[A-Za-z0-9._-]`, no `.`/`..`, no empty segment) and an invalid key is
@@ -43,10 +44,14 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
  */
 export class FsStorageService implements StorageService {
   private readonly rootDir: string;
-  private readonly directories = new DirectorySyncs();
+  private readonly directories: DirectorySyncs;
+  /** Folders puts have created, each with when its creator has synced it into its parent. */
+  private readonly newFolders = new Map<string, Promise<void>>();
 
-  constructor(rootDir: string) {
+  /** `fsyncDirectory` replaces the directory fsync, for tests that control its timing. */
+  constructor(rootDir: string, options: { fsyncDirectory?: (dir: string) => Promise<void> } = {}) {
     this.rootDir = path.resolve(rootDir);
+    this.directories = new DirectorySyncs(options.fsyncDirectory);
   }
 
   put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void> {
@@ -79,21 +84,42 @@ export class FsStorageService implements StorageService {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
     const temp = path.join(dir, `~${randomUUID()}.tmp`);
-    // Plain file descriptors, not FileHandles: puts are the hot path of every thumbnail job.
-    const { fd, firstCreated } = await createTempFile(dir, temp);
+    const created: string[] = [];
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    let written = false;
     try {
+      const fd = await createTempFile(dir, temp, (folder) => {
+        created.push(folder);
+        this.newFolders.set(folder, settled);
+      });
+      await writeAndRename(fd, temp, target, Buffer.concat([encodeHeader(contentType), body]));
+      written = true;
+    } finally {
+      // Up to the parent of the highest folder this put made (after a failure too, best effort: a folder
+      // it made is never left unsynced).
+      const top = created.reduce<string | undefined>((a, b) => (a === undefined || b.length < a.length ? b : a), undefined);
+      const syncing = this.syncDirectories(dir, top === undefined ? dir : path.dirname(top));
       try {
-        await writeFd(fd, Buffer.concat([encodeHeader(contentType), body]));
-        await fsyncFd(fd);
+        await (written ? syncing : syncing.catch(() => undefined));
       } finally {
-        await closeFd(fd);
+        settle();
+        for (const folder of created) this.newFolders.delete(folder);
       }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
     }
-    await this.syncDirectories(dir, firstCreated ? path.dirname(firstCreated) : dir);
+    // A folder on the way that a concurrent put made, and has not synced into its parent yet: resolving
+    // before it has would let a power cut take the folder, and this object with it.
+    await Promise.all(this.unsyncedAncestors(dir));
+  }
+
+  private unsyncedAncestors(dir: string): Promise<void>[] {
+    const pending: Promise<void>[] = [];
+    // All the way up: the first put may have created the root itself, and folders above it.
+    for (let folder = dir; ; folder = path.dirname(folder)) {
+      const settled = this.newFolders.get(folder);
+      if (settled) pending.push(settled);
+      if (folder === path.dirname(folder)) return pending;
+    }
   }
 
   private async read(key: string): Promise<Uint8Array | null> {
@@ -215,17 +241,32 @@ export class FsStorageService implements StorageService {
  * shared by several keys (`originals/ab/`) may remove it in between; then both steps run again. Once
  * the temp file exists its folder is not empty, so it can no longer go away under the put.
  */
-async function createTempFile(dir: string, temp: string): Promise<{ fd: number; firstCreated: string | undefined }> {
-  let firstCreated: string | undefined;
+async function createTempFile(dir: string, temp: string, onCreated: (folder: string) => void): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // The highest folder any attempt created is the one whose parent must be synced.
+      // Told at once (before any other put can get further than finding the folder there): see write().
       const created = await mkdir(dir, { recursive: true });
-      if (created !== undefined && (firstCreated === undefined || created.length < firstCreated.length)) firstCreated = created;
-      return { fd: await openFd(temp, 'wx'), firstCreated };
+      if (created !== undefined) onCreated(created);
+      return await openFd(temp, 'wx');
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
     }
+  }
+}
+
+/** Plain file descriptors, not FileHandles: puts are the hot path of every thumbnail job. */
+async function writeAndRename(fd: number, temp: string, target: string, data: Buffer): Promise<void> {
+  try {
+    try {
+      await writeFd(fd, data);
+      await fsyncFd(fd);
+    } finally {
+      await closeFd(fd);
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
 
