@@ -1,26 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postChunked } from '../support/chunked-post.js';
 import { gifWithHtml, pngWithHtml, SCRIPT_MARKER, withHtmlAppended, withHtmlComment } from '../support/hostile-images.js';
 import * as samples from '../support/sample-images.js';
-import { listedIds, uploadSentinel, type Sentinel } from '../support/sentinel.js';
-import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
+import { listedIds, serverWithSentinel } from '../support/sentinel.js';
+import { bodyOf, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
 
 const FILE_CSP = "default-src 'none'; sandbox";
 const SMALL_PNG = await samples.png(8, 8);
 
+const setup = serverWithSentinel({ THUMBNAIL_SIZES: '150' });
 let server: TestServer;
-let sentinel: Sentinel;
-beforeAll(async () => {
-  server = await startTestServer({ THUMBNAIL_SIZES: '150' });
-  sentinel = await uploadSentinel(server);
+beforeAll(() => {
+  server = setup.server;
 });
-// Whatever a case sent, the image stored before it still answers in full.
-afterEach(() => sentinel.expectIntact());
-afterAll(() => server.close());
-
-async function bodyOf(response: Response): Promise<[number, Record<string, unknown>]> {
-  return [response.status, (await response.json()) as Record<string, unknown>];
-}
 
 /** Served as its sniffed type only, and saved under a name whose extension says so (never `.html`). */
 async function expectOriginalServed(id: string, bytes: Uint8Array, contentType: string, savedAs: string): Promise<void> {

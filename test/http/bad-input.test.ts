@@ -1,28 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { postChunked, type ChunkedAnswer } from '../support/chunked-post.js';
 import * as samples from '../support/sample-images.js';
-import { listedIds, uploadSentinel, type Sentinel } from '../support/sentinel.js';
-import { startTestServer, uploadFile, type TestServer } from '../support/test-server.js';
+import { serverWithSentinel } from '../support/sentinel.js';
+import { uploadFile, type TestServer } from '../support/test-server.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
+const setup = serverWithSentinel({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), MAX_PIXELS: '4000000' }, { refusedOnly: true });
 let server: TestServer;
-let sentinel: Sentinel;
-let idsBefore: string[];
-let keysBefore: string[];
-beforeAll(async () => {
-  server = await startTestServer({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), MAX_PIXELS: '4000000' });
-  sentinel = await uploadSentinel(server);
-  idsBefore = await listedIds(server.baseUrl);
-  keysBefore = (await server.storedKeys()).sort();
+beforeAll(() => {
+  server = setup.server;
 });
-// Every request here is refused: after each, the image stored first still answers in full (row,
-// original bytes, thumbnail, objects), and no row or object was added.
-afterEach(async () => {
-  await sentinel.expectIntact();
-  expect(await listedIds(server.baseUrl)).toEqual(idsBefore);
-  expect((await server.storedKeys()).sort()).toEqual(keysBefore);
-});
-afterAll(() => server.close());
 
 async function errorOf(response: Response): Promise<[number, string]> {
   const body = (await response.json()) as { error: { code: string; message: string } };

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageFormat } from '../../src/domain/image-format.js';
 import { withGarbageBody } from '../support/hostile-images.js';
 import * as samples from '../support/sample-images.js';
-import { uploadSentinel, type Sentinel } from '../support/sentinel.js';
-import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
+import { serverWithSentinel } from '../support/sentinel.js';
+import { bodyOf, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
 
 /**
  * Images that start right and go wrong: a valid header with a garbage body, and cuts at five points, for
@@ -13,19 +13,11 @@ import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '
  */
 const FILE_CSP = "default-src 'none'; sandbox";
 
+const setup = serverWithSentinel({ THUMBNAIL_SIZES: '150' });
 let server: TestServer;
-let sentinel: Sentinel;
-beforeAll(async () => {
-  server = await startTestServer({ THUMBNAIL_SIZES: '150' });
-  sentinel = await uploadSentinel(server);
+beforeAll(() => {
+  server = setup.server;
 });
-// Whatever a case sent, the image stored before it still answers in full.
-afterEach(() => sentinel.expectIntact());
-afterAll(() => server.close());
-
-async function bodyOf(response: Response): Promise<[number, Record<string, unknown>]> {
-  return [response.status, (await response.json()) as Record<string, unknown>];
-}
 
 async function expectOriginalServed(id: string, bytes: Uint8Array, contentType: string): Promise<void> {
   const file = await fetch(`${server.baseUrl}/api/v1/images/${id}/file`);

@@ -1,20 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as samples from '../support/sample-images.js';
-import { uploadSentinel, type Sentinel } from '../support/sentinel.js';
-import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
+import { serverWithSentinel } from '../support/sentinel.js';
+import { uploadFile, waitForThumbnail, type TestServer } from '../support/test-server.js';
 
 /**
  * Hostile client filenames: stored and echoed only as a cleaned display name, never part of a storage
  * key, and sent back in a Content-Disposition that no name can break out of.
  */
+const setup = serverWithSentinel({ THUMBNAIL_SIZES: '150' });
 let server: TestServer;
-let sentinel: Sentinel;
-beforeAll(async () => {
-  server = await startTestServer({ THUMBNAIL_SIZES: '150' });
-  sentinel = await uploadSentinel(server);
+beforeAll(() => {
+  server = setup.server;
 });
-afterEach(() => sentinel.expectIntact());
-afterAll(() => server.close());
 
 const BOUNDARY = 'xxNAMExx';
 

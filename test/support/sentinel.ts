@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import * as samples from './sample-images.js';
-import { uploadFile, waitForThumbnail, type TestServer } from './test-server.js';
+import { startTestServer, uploadFile, waitForThumbnail, type TestServer } from './test-server.js';
 
 export interface Sentinel {
   readonly id: string;
@@ -51,4 +51,32 @@ export async function listedIds(baseUrl: string): Promise<string[]> {
     cursor = page.next_cursor;
   } while (cursor);
   return ids;
+}
+
+/**
+ * The real service for a file of hostile-input tests, started once, with a sentinel image uploaded
+ * first. After each test the sentinel still answers in full; with `refusedOnly` (every request in the
+ * file is refused), no row and no object was added either. Call at the top of the file.
+ */
+export function serverWithSentinel(env: Record<string, string>, options: { refusedOnly?: boolean } = {}): { readonly server: TestServer } {
+  const state: { server?: TestServer; sentinel?: Sentinel; ids?: string[]; keys?: string[] } = {};
+  const server = (): TestServer => state.server ?? expect.fail('the server has not started');
+  beforeAll(async () => {
+    state.server = await startTestServer(env);
+    state.sentinel = await uploadSentinel(state.server);
+    state.ids = await listedIds(state.server.baseUrl);
+    state.keys = (await state.server.storedKeys()).sort();
+  });
+  afterEach(async () => {
+    await state.sentinel?.expectIntact();
+    if (!options.refusedOnly) return;
+    expect(await listedIds(server().baseUrl)).toEqual(state.ids);
+    expect((await server().storedKeys()).sort()).toEqual(state.keys);
+  });
+  afterAll(() => state.server?.close());
+  return {
+    get server() {
+      return server();
+    },
+  };
 }

@@ -126,3 +126,8 @@ export async function waitForThumbnail(baseUrl: string, id: string, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** A JSON answer's status and body. */
+export async function bodyOf(response: Response): Promise<[number, Record<string, unknown>]> {
+  return [response.status, (await response.json()) as Record<string, unknown>];
+}
