@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceReachable, TEST_POSTGRES_URL, TEST_REDIS_URL } from '../support/real-services.js';
@@ -8,6 +7,7 @@ import { scratchPostgres, type ScratchDatabase } from '../support/scratch-databa
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { readEvents } from '../support/sse.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
+import { productionStackEnv } from '../support/stack-env.js';
 
 const reachable = (await serviceReachable('Redis', TEST_REDIS_URL)) && (await serviceReachable('PostgreSQL', TEST_POSTGRES_URL));
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
@@ -30,15 +30,7 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     database = await scratchPostgres();
     s3 = await startS3Server();
     env = {
-      DATABASE_URL: database.url,
-      STORAGE: 'minio',
-      S3_ENDPOINT: s3.url,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: 'imagehost-e2e',
-      QUEUE: 'bullmq',
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_NAME: `e2e-${randomBytes(6).toString('hex')}`,
+      ...productionStackEnv({ databaseUrl: database.url, s3, redisUrl: TEST_REDIS_URL, queue: 'e2e' }),
       JOB_LOCK_MS: '1500',
       THUMBNAIL_SIZES: '150,300,600',
       THUMBNAIL_BACKOFF_MS: '100',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -10,6 +9,7 @@ import * as samples from '../support/sample-images.js';
 import { scratchPostgres, type ScratchDatabase } from '../support/scratch-databases.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { uploadFile, waitForThumbnail } from '../support/test-server.js';
+import { productionStackEnv } from '../support/stack-env.js';
 
 const reachable = await serviceReachable('PostgreSQL', TEST_POSTGRES_URL);
 const RESCHEDULED = 'rescheduled thumbnail work that had stalled';
@@ -87,15 +87,7 @@ describe.skipIf(!reachable)('reconciler with BullMQ: lost thumbnail jobs are que
     s3 = await startS3Server();
     redis = await startRedisServer({ persistence: false });
     env = {
-      DATABASE_URL: database.url,
-      STORAGE: 'minio',
-      S3_ENDPOINT: s3.url,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: 'imagehost-e2e',
-      QUEUE: 'bullmq',
-      REDIS_URL: redis.url,
-      QUEUE_NAME: `e2e-reconcile-${randomBytes(6).toString('hex')}`,
+      ...productionStackEnv({ databaseUrl: database.url, s3, redisUrl: redis.url, queue: 'e2e-reconcile' }),
       JOB_LOCK_MS: '1500',
       THUMBNAIL_SIZES: '150,300',
       THUMBNAIL_BACKOFF_MS: '100',

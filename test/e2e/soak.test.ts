@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryMiB, mixedLoad, settle, waitReady, type LiveImage } from '../support/mixed-load.js';
@@ -10,6 +9,7 @@ import { startRedisServer, type RedisTestServer } from '../support/redis-server.
 import { startS3Server, type S3TestServer } from '../support/s3-server.js';
 import * as samples from '../support/sample-images.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
+import { productionStackEnv } from '../support/stack-env.js';
 
 const ROUNDS = 3;
 const OPERATIONS = 60;
@@ -96,14 +96,7 @@ describe('soak: mixed load on loopback', () => {
       redis = await startRedisServer();
       cleanups.push(() => redis.close());
       const env = {
-        DATABASE_URL: postgres.url,
-        STORAGE: 'minio',
-        S3_ENDPOINT: s3.url,
-        S3_ACCESS_KEY: s3.accessKey,
-        S3_SECRET_KEY: s3.secretKey,
-        QUEUE: 'bullmq',
-        REDIS_URL: redis.url,
-        QUEUE_NAME: `soak-${randomBytes(4).toString('hex')}`,
+        ...productionStackEnv({ databaseUrl: postgres.url, s3, redisUrl: redis.url, queue: 'soak' }),
         THUMBNAIL_BACKOFF_MS: '200',
         JOB_LOCK_MS: '2000',
         // Work an outage left behind (an upload whose enqueue failed, a job whose outcome could not
