@@ -1,16 +1,15 @@
 import type { Context } from 'koa';
-import { HttpRequestError } from './http-errors.js';
 
 /** How long a refused body may go on arriving after the answer, so the client can read it, before the socket is closed. */
 const LINGER_MS = 2_000;
 
 /**
- * Counts the request body as it arrives and rejects `exceeded` with 413 FILE_TOO_LARGE the moment it
- * passes `maxBytes`: the answer goes out while the client is still sending, rather than after the whole
+ * Counts the request body as it arrives and rejects `exceeded` with `refusal()` the moment it passes
+ * `maxBytes`: the answer goes out while the client is still sending, rather than after the whole
  * body was read (multer drains a refused body to its end). The connection then closes: at once when the
  * body has ended, else after a short linger (as nginx does) that lets the client read the answer first.
  */
-export function watchBodySize(ctx: Context, maxBytes: number): { exceeded: Promise<never>; stop(): void } {
+export function watchBodySize(ctx: Context, maxBytes: number, refusal: () => Error): { exceeded: Promise<never>; stop(): void } {
   const { req } = ctx;
   let received = 0;
   let refuse!: (error: Error) => void;
@@ -25,7 +24,7 @@ export function watchBodySize(ctx: Context, maxBytes: number): { exceeded: Promi
       if (req.readableEnded) return;
       setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
     });
-    refuse(new HttpRequestError('FILE_TOO_LARGE', `The upload is larger than the ${maxBytes}-byte limit`));
+    refuse(refusal());
   };
   const stop = () => req.off('data', onData);
   req.on('data', onData);

@@ -40,11 +40,14 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, fieldNameSize: 100, parts: 10 },
   };
   const multipart = multer(options).single('file');
+  // Refused by Content-Length when it says so, else while the body streams; either way by one rule.
+  const maxBodyBytes = maxUploadBytes + MULTIPART_OVERHEAD_BYTES;
+  const tooLarge = () => new HttpRequestError('FILE_TOO_LARGE', `The upload is larger than the ${maxUploadBytes}-byte limit`);
   // Failures of the parse itself are the request's fault; classifying them here, and not by their
   // message in errorMiddleware, keeps an internal error from ever passing for a malformed body.
   const parseUpload: Middleware = async (ctx, next) => {
     // A body past the limit (with no Content-Length to refuse it by) is answered while it still streams.
-    const size = watchBodySize(ctx, maxUploadBytes + MULTIPART_OVERHEAD_BYTES);
+    const size = watchBodySize(ctx, maxBodyBytes, tooLarge);
     const parsing = Promise.resolve(multipart(ctx, () => Promise.resolve()) as unknown);
     try {
       await Promise.race([parsing, size.exceeded]);
@@ -64,9 +67,9 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     '/upload',
     async (ctx, next) => {
       const declared = Number(ctx.get('Content-Length'));
-      if (declared > maxUploadBytes + MULTIPART_OVERHEAD_BYTES) {
+      if (declared > maxBodyBytes) {
         ctx.set('Connection', 'close');
-        throw new HttpRequestError('FILE_TOO_LARGE', `The upload is larger than the ${maxUploadBytes}-byte limit`);
+        throw tooLarge();
       }
       if (!ctx.is('multipart/form-data')) {
         throw new HttpRequestError('FILE_REQUIRED', 'Send the image as multipart/form-data in the field "file"');
