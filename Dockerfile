@@ -20,5 +20,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/adapters/http/gallery ./src/adapters/http/gallery
 USER node
 EXPOSE 3000
-ENTRYPOINT ["node", "dist/src/main.js"]
+# A 128 MiB floor under V8's old-generation limit: the image buffers a thumbnail job allocates count
+# against that limit, and above a ~50 MiB heap the default limit left V8 marking almost without pause
+# in a long-running worker (see README, Tuning).
+ENTRYPOINT ["node", "--initial-old-space-size=128", "dist/src/main.js"]
 CMD ["serve"]

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { access, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
 import { measureScale } from './scale.js';
-import { killAllChildren } from './service.js';
+import { killAllChildren, SERVICE_NODE_FLAGS } from './service.js';
 import { now } from './stats.js';
 
 /**
@@ -23,6 +23,12 @@ import { now } from './stats.js';
  * the environment, as for the service (UV_THREADPOOL_SIZE, WORKER_CONCURRENCY, THUMBNAIL_FORMAT,
  * MALLOC_ARENA_MAX …); child processes inherit them.
  */
+// The pipeline and resizer sections run in this process: under the node flags a worker runs with.
+if (!SERVICE_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  const rerun = spawnSync(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(rerun.status ?? 1);
+}
+
 const exec = promisify(execFile);
 const ROOT = path.join(import.meta.dirname, '..');
 const SECTIONS = ['pipeline', 'resizer', 'latency', 'scale'] as const;
@@ -46,7 +52,7 @@ const DONE_BY = quick ? 100 : 560;
 const LATENCY_DONE_BY = quick ? 55 : 360;
 const plan = quick
   ? { pipelineRounds: 2, resizerRounds: 1, latencyRounds: 3, latencySlices: 2, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2] }
-  : { pipelineRounds: 4, resizerRounds: 2, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1] };
+  : { pipelineRounds: 12, resizerRounds: 2, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1] };
 
 const log = (line: string) => console.log(line);
 const started = now();
@@ -195,6 +201,7 @@ async function describeEnvironment(workerConcurrency: number): Promise<Record<st
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
     'MALLOC_ARENA_MAX (service processes)': process.env.MALLOC_ARENA_MAX ?? '2 (as npm start)',
+    'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
   };
 }
 

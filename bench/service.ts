@@ -11,6 +11,13 @@ import { now, wallNow } from './stats.js';
 const ROOT = path.join(import.meta.dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 
+/**
+ * The node flags `npm start`, `npm run worker` and the Docker image run the service with: a 128 MiB floor
+ * under V8's old-generation limit (see the README's Tuning). The bench runs its own pipeline and resizer
+ * sections under them too, as a worker would run that work.
+ */
+export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=128'];
+
 /** Settings the bench decides per process; a caller's own values for these never leak into a child. */
 const OWNED = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'STORAGE', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET',
@@ -37,7 +44,7 @@ export async function startService(name: string, command: 'serve' | 'worker', en
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !OWNED.includes(key)));
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every service process, to look inside one.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, command], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN, command], {
     cwd: ROOT,
     // MALLOC_ARENA_MAX=2 unless set: as `npm start`, `npm run worker` and the Docker image run the service.
     env: { MALLOC_ARENA_MAX: '2', ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
