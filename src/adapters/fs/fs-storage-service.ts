@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Dir } from 'node:fs';
-import { mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageUnavailableError } from '../../domain/errors.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 import { DirectorySyncs } from './directory-syncs.js';
-import { closeFd, fsyncFd, openFd, writeFd } from './fd.js';
+import { closeFd, fsyncFd, openFd, readWhole, writeFd } from './fd.js';
 import { decodeHeader, encodeHeader, headerLength, PREAMBLE_LENGTH } from './object-file.js';
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
@@ -123,7 +123,7 @@ export class FsStorageService implements StorageService {
   }
 
   private async read(key: string): Promise<Uint8Array | null> {
-    const file = await readFile(this.pathOf(key)).catch((error: unknown) => {
+    const file = await readWhole(this.pathOf(key)).catch((error: unknown) => {
       if (MISSING.has(errorCode(error))) return null;
       throw error;
     });
@@ -237,16 +237,19 @@ export class FsStorageService implements StorageService {
 }
 
 /**
- * Creates `dir` (and its parents) and a new temp file in it. A delete of the last object in a folder
- * shared by several keys (`originals/ab/`) may remove it in between; then both steps run again. Once
- * the temp file exists its folder is not empty, so it can no longer go away under the put.
+ * Creates a new temp file in `dir`, and first `dir` (and its parents) when it is not there. A delete of
+ * the last object in a folder shared by several keys (`originals/ab/`) may remove it in between; then
+ * both steps run again. Once the temp file exists its folder is not empty, so it can no longer go away.
  */
 async function createTempFile(dir: string, temp: string, onCreated: (folder: string) => void): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // Told at once (before any other put can get further than finding the folder there): see write().
-      const created = await mkdir(dir, { recursive: true });
-      if (created !== undefined) onCreated(created);
+      // The folder is there for all but the first put into it: tried without mkdir first, one call instead of three.
+      if (attempt > 1) {
+        // Told at once, well before any other put under it looks for unsynced folders: see write().
+        const created = await mkdir(dir, { recursive: true });
+        if (created !== undefined) onCreated(created);
+      }
       return await openFd(temp, 'wx');
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
