@@ -56,7 +56,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { rounds, 
     const uploadImage = host.container.get(UploadImage);
     const generate = host.container.get(GenerateThumbnails);
     const repository = host.container.get<ImageRepository>(ImageRepository);
-    // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one per core).
+    // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one more than the cores).
     const concurrency = workerConcurrency();
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
 

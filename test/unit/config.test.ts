@@ -18,11 +18,11 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('file:data/imagehost.db');
   });
 
-  it('runs one thumbnail job per core, but half the cores in an API process that makes thumbnails itself', () => {
+  it('runs one thumbnail job more than the cores, but half the cores in an API process that makes thumbnails itself', () => {
     const cores = availableParallelism();
-    expect(loadConfig({}).workerConcurrency).toBe(cores);
+    expect(loadConfig({}).workerConcurrency).toBe(cores + 1);
     expect(forApiProcess(loadConfig({})).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
-    expect(forApiProcess(loadConfig({ QUEUE: 'bullmq' })).workerConcurrency).toBe(cores);
+    expect(forApiProcess(loadConfig({ QUEUE: 'bullmq' })).workerConcurrency).toBe(cores + 1);
     expect(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })).workerConcurrency).toBe(3);
   });
 
