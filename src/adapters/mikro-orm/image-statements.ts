@@ -1,7 +1,20 @@
 import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/core';
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { ImageSchema, type ImageRow } from './image-schema.js';
 
 type Lookup = 'id' | 'checksumSha256';
+
+/** What the statements need of knex's client: its driver's name, and its connection pool. */
+interface PoolingClient {
+  readonly driverName: string;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+/** What the statements need of a libsql connection (its API is better-sqlite3's). */
+interface LibsqlConnection {
+  prepare(sql: string): { all(params: unknown[]): unknown[]; run(params: unknown[]): { changes: number } };
+}
 
 /**
  * The statements every request and every thumbnail job runs (a row by id or by checksum, the
@@ -9,12 +22,18 @@ type Lookup = 'id' | 'checksumSha256';
  * MikroORM's query builder and entity hydration cost ~0.6 ms of CPU per call on the event loop; the
  * statement itself ~0.07 ms. Values cross in both directions through MikroORM's own column types and
  * date handling, so rows read and written here are the rows its entity manager reads and writes.
+ *
+ * On libsql they also skip MikroORM's execute, which writes the values into the SQL text and has the
+ * driver prepare that text anew every call (~0.1 – 0.2 ms of CPU on the event loop): each pooled
+ * connection prepares each statement once, and runs it with the values bound (~0.02 ms).
  */
 export class ImageStatements {
   private readonly meta: EntityMetadata<ImageRow>;
   private readonly selects = new Map<Lookup, string>();
   private readonly updateSql: string;
   private readonly updated: EntityProperty<ImageRow>[];
+  /** libsql only: each pooled connection's prepared statements, by SQL (a connection the pool drops takes its own along). */
+  private readonly prepared = new WeakMap<LibsqlConnection, Map<string, ReturnType<LibsqlConnection['prepare']>>>();
 
   constructor(private readonly orm: MikroORM) {
     this.meta = orm.getMetadata().get<ImageRow>(ImageSchema.meta.className);
@@ -30,7 +49,7 @@ export class ImageStatements {
 
   /** Every row whose `lookup` column equals `value`. */
   async select(lookup: Lookup, value: string): Promise<ImageRow[]> {
-    const rows = (await this.connection().execute(this.selects.get(lookup)!, [value])) as Record<string, unknown>[];
+    const rows = (await this.run(this.selects.get(lookup)!, [value], 'all')) as Record<string, unknown>[];
     const driver = this.orm.em.getDriver();
     const platform = this.orm.em.getPlatform();
     return rows.map((raw) => {
@@ -52,7 +71,7 @@ export class ImageStatements {
       if (prop.customType) return prop.customType.convertToDatabaseValue(value, platform) as unknown;
       return value instanceof Date ? platform.processDateProperty(value) : value;
     });
-    const result = (await this.connection().execute(this.updateSql, [...values, row.id, expectedVersion], 'run')) as { affectedRows: number };
+    const result = (await this.run(this.updateSql, [...values, row.id, expectedVersion], 'run')) as { affectedRows: number };
     return result.affectedRows > 0;
   }
 
@@ -60,7 +79,25 @@ export class ImageStatements {
     return this.orm.em.getPlatform().quoteIdentifier(this.meta.properties[property].fieldNames[0]!);
   }
 
-  private connection() {
-    return this.orm.em.getConnection();
+  private async run(sql: string, params: unknown[], method: 'all' | 'run'): Promise<unknown> {
+    const connection = this.orm.em.getConnection() as AbstractSqlConnection;
+    const client = connection.getKnex().client as PoolingClient;
+    if (client.driverName !== 'libsql') return connection.execute(sql, params, method);
+    const pooled = (await client.acquireConnection()) as LibsqlConnection;
+    try {
+      const statement = this.statementOn(pooled, sql);
+      if (method === 'all') return statement.all(params);
+      return { affectedRows: statement.run(params).changes };
+    } finally {
+      await client.releaseConnection(pooled);
+    }
+  }
+
+  private statementOn(connection: LibsqlConnection, sql: string): ReturnType<LibsqlConnection['prepare']> {
+    let statements = this.prepared.get(connection);
+    if (!statements) this.prepared.set(connection, (statements = new Map<string, ReturnType<LibsqlConnection['prepare']>>()));
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = connection.prepare(sql)));
+    return statement;
   }
 }
