@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SERVICE_NODE_FLAGS } from '../../bench/service.js';
 import { configSchema, loadConfig } from '../../src/config.js';
 
 const root = new URL('../../', import.meta.url);
@@ -66,5 +67,15 @@ describe('.env.example and the README', () => {
   it("the README's configuration table lists every setting", () => {
     const rows = [...read('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!);
     expect([...new Set(rows)].sort()).toEqual(SETTINGS);
+  });
+});
+
+describe('node flags', () => {
+  it('npm start, npm run worker, the image and the bench run the service with the same node flags', () => {
+    const flagsBefore = (words: string[]) => words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/main.js'));
+    const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    for (const script of ['start', 'worker']) expect(flagsBefore(scripts[script]!.split(/\s+/))).toEqual(SERVICE_NODE_FLAGS);
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+    expect(flagsBefore(JSON.parse(entrypoint ?? '[]') as string[])).toEqual(SERVICE_NODE_FLAGS);
   });
 });

@@ -15,7 +15,7 @@ export interface DatabaseOptions {
    * libsql (an embedded file, whose parent directory is created when missing).
    */
   readonly url: string;
-  /** Logs every query MikroORM runs. */
+  /** Logs every query MikroORM runs (on libsql, all but the image statements, which ImageStatements runs on the driver itself). */
   readonly debug?: boolean;
 }
 
