@@ -47,6 +47,8 @@ export class FsStorageService implements StorageService {
   private readonly directories: DirectorySyncs;
   /** Folders puts have created, each with when its creator has synced it into its parent. */
   private readonly newFolders = new Map<string, Promise<void>>();
+  /** Folders being made now: concurrent puts into one new folder (an image's renditions) make it once. */
+  private readonly making = new Map<string, Promise<void>>();
 
   /** `fsyncDirectory` replaces the directory fsync, for tests that control its timing. */
   constructor(rootDir: string, options: { fsyncDirectory?: (dir: string) => Promise<void> } = {}) {
@@ -89,10 +91,12 @@ export class FsStorageService implements StorageService {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     let written = false;
     try {
-      const fd = await createTempFile(dir, temp, (folder) => {
-        created.push(folder);
-        this.newFolders.set(folder, settled);
-      });
+      const fd = await createTempFile(temp, () =>
+        this.makeFolder(dir, (folder) => {
+          created.push(folder);
+          this.newFolders.set(folder, settled);
+        }),
+      );
       await writeAndRename(fd, temp, target, Buffer.concat([encodeHeader(contentType), body]));
       written = true;
     } finally {
@@ -110,6 +114,21 @@ export class FsStorageService implements StorageService {
     // A folder on the way that a concurrent put made, and has not synced into its parent yet: resolving
     // before it has would let a power cut take the folder, and this object with it.
     await Promise.all(this.unsyncedAncestors(dir));
+  }
+
+  /**
+   * Makes `dir` and its missing parents. Only the put that makes them is told which (`onCreated`, at
+   * once); one that finds them being made waits for that, and later for their syncs (see write()).
+   */
+  private makeFolder(dir: string, onCreated: (folder: string) => void): Promise<void> {
+    let making = this.making.get(dir);
+    if (!making) {
+      making = mkdir(dir, { recursive: true })
+        .then((created) => void (created !== undefined && onCreated(created)))
+        .finally(() => this.making.delete(dir));
+      this.making.set(dir, making);
+    }
+    return making;
   }
 
   private unsyncedAncestors(dir: string): Promise<void>[] {
@@ -237,19 +256,15 @@ export class FsStorageService implements StorageService {
 }
 
 /**
- * Creates a new temp file in `dir`, and first `dir` (and its parents) when it is not there. A delete of
- * the last object in a folder shared by several keys (`originals/ab/`) may remove it in between; then
- * both steps run again. Once the temp file exists its folder is not empty, so it can no longer go away.
+ * Creates the temp file, and first its folder (`makeFolder`) when that is not there. A delete of the last
+ * object in a folder shared by several keys (`originals/ab/`) may remove it in between; then both steps
+ * run again. Once the temp file exists its folder is not empty, so it can no longer go away.
  */
-async function createTempFile(dir: string, temp: string, onCreated: (folder: string) => void): Promise<number> {
+async function createTempFile(temp: string, makeFolder: () => Promise<void>): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // The folder is there for all but the first put into it: tried without mkdir first, one call instead of three.
-      if (attempt > 1) {
-        // Told at once, well before any other put under it looks for unsynced folders: see write().
-        const created = await mkdir(dir, { recursive: true });
-        if (created !== undefined) onCreated(created);
-      }
+      // The folder is there for all but the first put into it: tried without mkdir first (one call, not three).
+      if (attempt > 1) await makeFolder();
       return await openFd(temp, 'wx');
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
