@@ -124,7 +124,9 @@ export class FsStorageService implements StorageService {
     let making = this.making.get(dir);
     if (!making) {
       making = mkdir(dir, { recursive: true })
-        .then((created) => void (created !== undefined && onCreated(created)))
+        .then((created) => {
+          if (created !== undefined) onCreated(created);
+        })
         .finally(() => this.making.delete(dir));
       this.making.set(dir, making);
     }
