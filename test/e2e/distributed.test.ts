@@ -51,6 +51,16 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     return ((await response.json()) as { id: string }).id;
   }
 
+  /** Polls until a worker has taken the image's job; until then it must be pending. */
+  async function untilProcessing(id: string): Promise<void> {
+    for (;;) {
+      const body = (await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string };
+      if (body.thumbnail_status === 'processing') return;
+      expect(body.thumbnail_status).toBe('pending');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   it('the API only enqueues: uploads wait until a worker runs, then become ready', async () => {
     const ids = [await upload(await samples.jpeg(900, 600)), await upload(await samples.png(400, 400, { alpha: true }))];
     const waiting = (await (await fetch(`${api.baseUrl}/api/v1/jobs`)).json()) as { waiting: number };
@@ -77,12 +87,7 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     const big = new Uint8Array(await sharp({ create: { width: 7000, height: 5000, channels: 3, background: '#3a6' } }).png({ compressionLevel: 1 }).toBuffer());
     const id = await upload(big);
     const doomed = await startWorker();
-    for (;;) {
-      const body = (await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string };
-      if (body.thumbnail_status === 'processing') break;
-      expect(body.thumbnail_status).toBe('pending');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilProcessing(id);
     process.kill(doomed.child.pid!, 'SIGKILL');
     await new Promise((resolve) => doomed.child.once('exit', resolve));
 
@@ -96,11 +101,7 @@ describe.skipIf(!reachable)('scaled out: API and worker processes', () => {
     const big = new Uint8Array(await sharp({ create: { width: 7000, height: 5001, channels: 3, background: '#63a' } }).png({ compressionLevel: 1 }).toBuffer());
     const id = await upload(big);
     const stopping = await startWorker();
-    for (;;) {
-      const body = (await (await fetch(`${api.baseUrl}/api/v1/images/${id}`)).json()) as { thumbnail_status: string };
-      if (body.thumbnail_status === 'processing') break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilProcessing(id);
 
     expect(await stopping.stop()).toBe(0); // SIGTERM
 
