@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import { now } from './stats.js';
 
 /**
  * The bench's own handle on a BullMQ queue the service uses (same name, BullMQ's default prefix, as
@@ -10,18 +11,66 @@ export interface BenchQueue {
   resume(): Promise<void>;
   /** Jobs not finished yet: waiting (paused or not), prioritized, active or delayed. */
   unfinished(): Promise<number>;
+  /**
+   * Starts counting the jobs that finish (complete, or fail for good) from now on. `done` resolves, once
+   * `count` have and none is left unfinished, with the performance.now() at which the last one's event
+   * arrived; or with null after `timeoutMs`.
+   */
+  watchFinished(count: number, timeoutMs: number): Promise<{ done: Promise<number | null> }>;
   /** Removes the queue and every job key from Redis, then disconnects. */
   drop(): Promise<void>;
 }
 
+/** How often `watchFinished` also checks the counts, in case an event went missing. */
+const RECHECK_MS = 1000;
+
 export function openQueue(redisUrl: string, name: string): BenchQueue {
-  const queue = new Queue(name, { connection: { url: redisUrl, maxRetriesPerRequest: 3 } });
+  const connection = { url: redisUrl, maxRetriesPerRequest: 3 };
+  const queue = new Queue(name, { connection });
+  const unfinished = async () => {
+    const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'waiting-children');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  };
   return {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
-    async unfinished() {
-      const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'waiting-children');
-      return Object.values(counts).reduce((a, b) => a + b, 0);
+    unfinished,
+    async watchFinished(count, timeoutMs) {
+      // Event-driven rather than polling the counts every few ms: a poll costs the bench and Redis CPU
+      // that the workers being measured would otherwise have, and it times the end only to its interval.
+      // Reads the events stream from this moment on (its ids are Redis's clock in ms, this machine's clock),
+      // events logged before the listener's first read included.
+      const events = new QueueEvents(name, { connection, lastEventId: `${Date.now()}-0` });
+      await events.waitUntilReady();
+      let finished = 0;
+      let lastAt = now();
+      let wake = () => {};
+      const onFinished = () => {
+        finished++;
+        lastAt = now();
+        if (finished >= count) wake();
+      };
+      events.on('completed', onFinished);
+      events.on('failed', onFinished);
+      const deadline = now() + timeoutMs;
+      const done = (async () => {
+        try {
+          while (now() < deadline) {
+            if (finished >= count && (await unfinished()) === 0) return lastAt;
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, RECHECK_MS);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          }
+          return null;
+        } finally {
+          await events.close();
+        }
+      })();
+      return { done };
     },
     async drop() {
       try {
