@@ -40,7 +40,8 @@ export function openQueue(redisUrl: string, name: string): BenchQueue {
       // that the workers being measured would otherwise have, and it times the end only to its interval.
       // Reads the events stream from this moment on (its ids are Redis's clock in ms, this machine's clock),
       // events logged before the listener's first read included.
-      const events = new QueueEvents(name, { connection, lastEventId: `${Date.now()}-0` });
+      // A blocking reader: BullMQ wants it to retry its commands for ever (maxRetriesPerRequest null).
+      const events = new QueueEvents(name, { connection: { url: redisUrl, maxRetriesPerRequest: null }, lastEventId: `${Date.now()}-0` });
       await events.waitUntilReady();
       let finished = 0;
       let lastAt = now();
