@@ -27,7 +27,7 @@ export async function measureResizer(
   const resizer = new SharpImageResizer({ maxPixels: 100_000_000, timeoutSeconds: 30 });
   const { sizes, format, quality } = options;
   const render = async (bytes: Uint8Array, asked: readonly number[]): Promise<void> => {
-    const made = outputsOf(await resizer.render(bytes, { sizes: asked, format, quality }));
+    const made = (await resizer.render(bytes, { sizes: asked, format, quality })).renditions.length;
     if (made !== asked.length) throw new Error(`render made ${made} renditions for ${asked.length} sizes`);
   };
   const variants: Record<Variant, (bytes: Uint8Array) => Promise<void>> = {
@@ -64,15 +64,4 @@ export async function measureResizer(
     ratioAll: totals.allSizes / totals.single,
     ratioSeparate: totals.threeSeparate / totals.single,
   };
-}
-
-/**
- * The number of renditions a render returned. The port's shape is changing from a plain array to
- * `{ renditions, placeholder }`; the bench reads either, so it keeps working across that change.
- */
-export function outputsOf(result: unknown): number {
-  if (Array.isArray(result)) return result.length;
-  const renditions = (result as { renditions?: unknown } | null)?.renditions;
-  if (Array.isArray(renditions)) return renditions.length;
-  throw new Error('render returned neither an array nor { renditions }');
 }

@@ -52,7 +52,7 @@ const DONE_BY = quick ? 100 : 560;
 const LATENCY_DONE_BY = quick ? 55 : 360;
 const plan = quick
   ? { pipelineRounds: 2, resizerRounds: 1, latencyRounds: 3, latencySlices: 2, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2] }
-  : { pipelineRounds: 12, resizerRounds: 2, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1] };
+  : { pipelineRounds: 12, resizerRounds: 4, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1] };
 
 const log = (line: string) => console.log(line);
 const started = now();
