@@ -25,8 +25,7 @@ export interface BenchQueue {
 const RECHECK_MS = 1000;
 
 export function openQueue(redisUrl: string, name: string): BenchQueue {
-  const connection = { url: redisUrl, maxRetriesPerRequest: 3 };
-  const queue = new Queue(name, { connection });
+  const queue = new Queue(name, { connection: { url: redisUrl, maxRetriesPerRequest: 3 } });
   const unfinished = async () => {
     const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'waiting-children');
     return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -35,13 +34,16 @@ export function openQueue(redisUrl: string, name: string): BenchQueue {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
     unfinished,
+    // Events rather than polling the counts every few ms: a poll costs the bench and Redis CPU that the
+    // workers being measured would otherwise have, and it times the end only to within its interval.
     async watchFinished(count, timeoutMs) {
-      // Event-driven rather than polling the counts every few ms: a poll costs the bench and Redis CPU
-      // that the workers being measured would otherwise have, and it times the end only to its interval.
-      // Reads the events stream from this moment on (its ids are Redis's clock in ms, this machine's clock),
-      // events logged before the listener's first read included.
-      // A blocking reader: BullMQ wants it to retry its commands for ever (maxRetriesPerRequest null).
-      const events = new QueueEvents(name, { connection: { url: redisUrl, maxRetriesPerRequest: null }, lastEventId: `${Date.now()}-0` });
+      const events = new QueueEvents(name, {
+        // A blocking reader: BullMQ wants it to retry its commands for ever.
+        connection: { url: redisUrl, maxRetriesPerRequest: null },
+        // The stream from this moment on (its ids are Redis's clock in ms, which is this machine's), so
+        // an event logged before the listener's first read still counts.
+        lastEventId: `${Date.now()}-0`,
+      });
       await events.waitUntilReady();
       let finished = 0;
       let lastAt = now();
@@ -57,7 +59,8 @@ export function openQueue(redisUrl: string, name: string): BenchQueue {
       const done = (async () => {
         try {
           while (now() < deadline) {
-            if (finished >= count && (await unfinished()) === 0) return lastAt;
+            // With an event missing, the end is known only to within RECHECK_MS.
+            if ((await unfinished()) === 0) return finished >= count ? lastAt : now();
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, RECHECK_MS);
               wake = () => {
