@@ -14,8 +14,7 @@ import { createImagehost, type Imagehost } from './imagehost.js';
 import type { Logger } from './ports/logger.js';
 import { DependencyUnavailableError, waitForDependency } from './wiring/wait-for-dependency.js';
 
-/** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT. */
-/** In-flight jobs get this long to finish on SIGTERM; then they are handed back and the process closes. */
+/** How long in-flight requests and jobs get to finish after SIGTERM/SIGINT; then jobs still running are handed back and the process closes. */
 const SHUTDOWN_GRACE_MS = 20_000;
 /** Past this, the process exits whatever is still open. Orchestrators commonly kill at 30 s. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
