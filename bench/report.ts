@@ -20,7 +20,7 @@ const METHOD = [
   '3–5: two `node dist/src/main.js serve` processes get the same closed-loop load (8 clients on 127.0.0.1, the corpus over and over) in alternating slices. On: the default in-process queue, so the API process makes the thumbnails while it takes uploads. Off: QUEUE=bullmq with no worker anywhere (a queue name of its own), so uploads are only enqueued; that adds a Redis enqueue (about 0.3 ms at the median here) to each off upload, which flatters the on ÷ off ratio slightly. After each on-slice the bench waits for its thumbnails, so background work never spills onto the off-slice.',
   '4: ready time is the ready row\'s updatedAt (read after the run through the project\'s repository, so nothing polls during the load) minus the moment the upload\'s answer arrived; under a closed loop that outruns thumbnailing it is mostly queueing, hence the yardstick of one job\'s own time from measure 1.',
   '5: VmRSS sampled every 100 ms and VmHWM from /proc/<pid>/status; "after" is read 2 s after a round\'s work is done.',
-  '6: API and workers are separate processes on a scratch PostgreSQL database, a shared DATA_DIR and a queue of their own; the queue is paused while workers start; each worker then warms up on 4 untimed jobs (JIT, libvips start-up, connections), a batch is uploaded while the queue is paused again, and the run is timed from resume to the last job\'s completion event, which the bench listens for on the queue\'s event stream (it does not poll the queue, which would take CPU from the workers). The machine ceiling is raw sharp two at a time ÷ one at a time, measured just before and after: what the machine allowed while other processes ran.',
+  '6: API and workers are separate processes on a scratch PostgreSQL database, a shared DATA_DIR and a queue of their own; the queue is paused while workers start; each worker then warms up on 4 untimed jobs (JIT, libvips start-up, connections), a batch is uploaded while the queue is paused again, and the run is timed from resume to the last job\'s completion event, which the bench listens for on the queue\'s event stream (it does not poll the queue, which would take CPU from the workers). The machine ceiling is raw sharp two at a time ÷ one at a time, measured just before and after: what the machine allowed while other processes ran. Cores used counts the workers\' CPU time; machine busy counts every process\'s and the kernel\'s (from /proc/stat) over the same run, so the two show whether the workers or the machine ran out.',
 ];
 
 const HEAD = ['measure', 'figure', 'yardstick', 'ratio', 'target', 'pass/miss'];
@@ -66,8 +66,10 @@ function markdown(rows: readonly Row[], info: RunInfo, results: Results): string
     }
   }
   if (results.scale) {
-    md.push('', '## BullMQ runs', '', '| workers | WORKER_CONCURRENCY | jobs ready | seconds | renditions/s | cores used |', '|---|---|---|---|---|---|');
-    for (const r of results.scale.runs) md.push(`| ${r.workers} | ${r.concurrency} | ${r.ready}/${r.jobs} | ${fmt(r.seconds, 2)} | ${fmt(r.perSecond)} | ${fmt(r.coresUsed, 2)} |`);
+    md.push('', '## BullMQ runs', '', '| workers | WORKER_CONCURRENCY | jobs ready | seconds | renditions/s | cores used (workers) | machine busy |', '|---|---|---|---|---|---|---|');
+    for (const r of results.scale.runs) {
+      md.push(`| ${r.workers} | ${r.concurrency} | ${r.ready}/${r.jobs} | ${fmt(r.seconds, 2)} | ${fmt(r.perSecond)} | ${fmt(r.coresUsed, 2)} | ${fmt(r.machineBusy, 2)} |`);
+    }
   }
   md.push('', '## How each figure is measured', '', ...METHOD.map((m) => `- ${m}`));
   if (info.notes.length) md.push('', '## Notes', '', ...info.notes.map((n) => `- ${n}`));

@@ -60,8 +60,8 @@ export function buildRows(results: Results): Row[] {
   } else if (errors.latency) rows.push(failed('3-5 upload latency and memory', errors.latency));
   if (s) {
     for (const pair of s.pairs) {
-      const figure = `${fmt(pair.two)} renditions/s (${fmt(pair.coresTwo, 2)} cores)`;
-      const yardstick = `1 worker ${fmt(pair.one)}/s (${fmt(pair.coresOne, 2)} cores)`;
+      const figure = `${fmt(pair.two)} renditions/s (${fmt(pair.coresTwo, 2)} cores; machine ${fmt(pair.machineTwo, 2)})`;
+      const yardstick = `1 worker ${fmt(pair.one)}/s (${fmt(pair.coresOne, 2)} cores; machine ${fmt(pair.machineOne, 2)})`;
       // The scale-out target is for a worker per core: at a higher concurrency one worker already keeps
       // more than one core busy, and on 2 cores a second worker has little left to add.
       const target = pair.concurrency === 1 ? ({ op: '>=', value: 1.6 } as const) : undefined;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
 import { uploadLoad } from './load.js';
+import { coresBusyBetween, machineTicks } from './machine.js';
 import { parallelCeiling, type RawOptions } from './raw-sharp.js';
 import { openQueue, type BenchQueue } from './redis-queue.js';
 import { BENCH_POSTGRES_URL, scratchPostgres } from './scratch-postgres.js';
@@ -29,6 +30,8 @@ export interface ScaleRun {
   readonly perSecond: number;
   /** CPU seconds of all workers ÷ wall seconds. */
   readonly coresUsed: number;
+  /** Cores the whole machine kept busy meanwhile: the workers, PostgreSQL, Redis, the API, the bench, the kernel. */
+  readonly machineBusy: number;
 }
 
 export interface ScalePair {
@@ -38,6 +41,8 @@ export interface ScalePair {
   readonly ratio: number;
   readonly coresOne: number;
   readonly coresTwo: number;
+  readonly machineOne: number;
+  readonly machineTwo: number;
 }
 
 export interface ScaleResult {
@@ -96,7 +101,7 @@ export async function measureScale(
           runs.push({ ...run, concurrency });
           options.log(
             `  ${workers} worker(s) × WORKER_CONCURRENCY=${concurrency}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
-              `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)}`,
+              `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)} (machine busy ${run.machineBusy.toFixed(2)})`,
           );
         }
       }
@@ -107,11 +112,21 @@ export async function measureScale(
         const matching = runs.filter((r) => r.concurrency === concurrency && r.workers === workers);
         const seconds = matching.reduce((a, r) => a + r.seconds, 0);
         const cpu = matching.reduce((a, r) => a + r.coresUsed * r.seconds, 0);
-        return { perSecond: matching.reduce((a, r) => a + r.renditions, 0) / seconds, cores: cpu / seconds };
+        const machine = matching.reduce((a, r) => a + r.machineBusy * r.seconds, 0);
+        return { perSecond: matching.reduce((a, r) => a + r.renditions, 0) / seconds, cores: cpu / seconds, machine: machine / seconds };
       };
       const one = rate(1);
       const two = rate(2);
-      return { concurrency, one: one.perSecond, two: two.perSecond, ratio: two.perSecond / one.perSecond, coresOne: one.cores, coresTwo: two.cores };
+      return {
+        concurrency,
+        one: one.perSecond,
+        two: two.perSecond,
+        ratio: two.perSecond / one.perSecond,
+        coresOne: one.cores,
+        coresTwo: two.cores,
+        machineOne: one.machine,
+        machineTwo: two.machine,
+      };
     });
     const after = now() + 10_000 < options.deadline ? await ceiling() : before;
     options.log(`  ceiling after: ${after.toFixed(2)}`);
@@ -146,11 +161,13 @@ async function oneRun(
     const ids = load.samples.flatMap((s) => (s.id ? [s.id] : []));
     const finished = await queue.watchFinished(ids.length, RUN_SECONDS * 1000);
     const cpuBefore = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
+    const machineBefore = await machineTicks();
     const started = now();
     await queue.resume();
     const ended = await finished.done;
     if (ended === null) throw new Error(`${count} worker(s) had not finished ${ids.length} jobs after ${RUN_SECONDS} s`);
     const seconds = (ended - started) / 1000;
+    const machineBusy = coresBusyBetween(machineBefore, await machineTicks());
     const cpuAfter = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
     const coresUsed = cpuAfter.reduce((a, c, i) => a + c - (cpuBefore[i] ?? 0), 0) / seconds;
     const states = await pool(ids, 8, async (id) => {
@@ -159,7 +176,7 @@ async function oneRun(
     });
     const ready = states.filter((n) => n >= 0);
     const renditions = ready.reduce((a, b) => a + b, 0);
-    return { workers: count, jobs: ids.length, ready: ready.length, renditions, seconds, perSecond: renditions / seconds, coresUsed };
+    return { workers: count, jobs: ids.length, ready: ready.length, renditions, seconds, perSecond: renditions / seconds, coresUsed, machineBusy };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
