@@ -9,12 +9,10 @@ import { now } from './stats.js';
 export interface BenchQueue {
   pause(): Promise<void>;
   resume(): Promise<void>;
-  /** Jobs not finished yet: waiting (paused or not), prioritized, active or delayed. */
-  unfinished(): Promise<number>;
   /**
-   * Starts counting the jobs that finish (complete, or fail for good) from now on. `done` resolves, once
-   * `count` have and none is left unfinished, with the performance.now() at which the last one's event
-   * arrived; or with null after `timeoutMs`.
+   * Starts counting the jobs that finish (complete, or fail for good) from now on. `done` resolves once no
+   * job is left unfinished: with the performance.now() at which the `count`-th one's event arrived (or,
+   * should an event go missing, when a count check found the queue empty); or with null after `timeoutMs`.
    */
   watchFinished(count: number, timeoutMs: number): Promise<{ done: Promise<number | null> }>;
   /** Removes the queue and every job key from Redis, then disconnects. */
@@ -26,6 +24,7 @@ const RECHECK_MS = 1000;
 
 export function openQueue(redisUrl: string, name: string): BenchQueue {
   const queue = new Queue(name, { connection: { url: redisUrl, maxRetriesPerRequest: 3 } });
+  /** Jobs not finished yet: waiting (paused or not), prioritized, active or delayed. */
   const unfinished = async () => {
     const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'waiting-children');
     return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -33,7 +32,6 @@ export function openQueue(redisUrl: string, name: string): BenchQueue {
   return {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
-    unfinished,
     // Events rather than polling the counts every few ms: a poll costs the bench and Redis CPU that the
     // workers being measured would otherwise have, and it times the end only to within its interval.
     async watchFinished(count, timeoutMs) {

@@ -10,7 +10,7 @@ import { openQueue, type BenchQueue } from './redis-queue.js';
 import { BENCH_POSTGRES_URL, scratchPostgres } from './scratch-postgres.js';
 import { REDIS_START } from './latency.js';
 import { assertReachable, processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
-import { now, pool, waitUntil } from './stats.js';
+import { now, pool } from './stats.js';
 
 /**
  * Measure 6: thumbnail throughput of BullMQ worker processes, 2 against 1. The API and every worker
@@ -153,9 +153,10 @@ async function oneRun(
     for (let i = 0; i < count; i++) workers.push(await startService(`worker ${i + 1}`, 'worker', env));
     // Untimed warm-up: a fresh process's first jobs pay for JIT compilation, libvips start-up and new
     // connections, a one-off cost that would weigh twice as much on the run with two fresh workers.
-    await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
+    const warmUp = await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
+    const warmedUp = await queue.watchFinished(warmUp.samples.filter((s) => s.id).length, RUN_SECONDS * 1000);
     await queue.resume();
-    if (!(await waitUntil(async () => (await queue.unfinished()) === 0, RUN_SECONDS * 1000, 100))) throw new Error('the warm-up jobs did not finish');
+    if ((await warmedUp.done) === null) throw new Error('the warm-up jobs did not finish');
     await queue.pause();
     const load = await uploadLoad(api.baseUrl, corpus, jobs, 8, 120);
     const ids = load.samples.flatMap((s) => (s.id ? [s.id] : []));
