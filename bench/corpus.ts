@@ -39,6 +39,8 @@ export interface CorpusEntry {
 }
 
 export interface CorpusImage extends CorpusEntry {
+  /** Where the image is on disk. */
+  readonly file: string;
   readonly data: Uint8Array;
 }
 
@@ -54,7 +56,10 @@ export async function loadCorpus(quick: boolean, log: (line: string) => void): P
   const pngs = manifest.entries.filter((e) => e.kind === 'png').slice(0, quick ? QUICK_PNGS : FULL_PNGS);
   const edges = manifest.entries.filter((e) => e.kind === 'edge');
   return Promise.all(
-    [...photos, ...pngs, ...edges].map(async (entry) => ({ ...entry, data: new Uint8Array(await readFile(path.join(CORPUS_DIR, 'images', entry.name))) })),
+    [...photos, ...pngs, ...edges].map(async (entry) => {
+      const file = path.join(CORPUS_DIR, 'images', entry.name);
+      return { ...entry, file, data: new Uint8Array(await readFile(file)) };
+    }),
   );
 }
 

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import sharp, { type Sharp } from 'sharp';
 
 /**
@@ -64,4 +67,42 @@ export async function parallelCeiling(images: readonly Uint8Array[], options: Ra
   const one = renditions / seconds[1];
   const two = renditions / seconds[2];
   return { one, two, ratio: two / one };
+}
+
+/**
+ * The same ceiling for workers with a core each: raw sharp in two processes, each on a core of its own
+ * (`taskset`), ÷ one such process, over the same image files, alternating which goes first. Each lane
+ * loads and warms up before a common start, so process start-up is not timed.
+ */
+export async function pinnedCeiling(files: readonly string[], options: RawOptions, rounds: number): Promise<{ one: number; two: number; ratio: number }> {
+  const rates: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const lanes of round % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
+      const results = await runLanes(lanes, files, options);
+      const seconds = Math.max(...results.map((r) => r.seconds));
+      rates[lanes].push(results.reduce((a, r) => a + r.renditions, 0) / seconds);
+    }
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return { one: mean(rates[1]), two: mean(rates[2]), ratio: mean(rates[2]) / mean(rates[1]) };
+}
+
+async function runLanes(lanes: number, files: readonly string[], options: RawOptions): Promise<{ renditions: number; seconds: number }[]> {
+  const lane = path.join(import.meta.dirname, 'raw-sharp-lane.ts');
+  const children = Array.from({ length: lanes }, (_, core) =>
+    spawn('taskset', ['--cpu-list', String(core), process.execPath, '--import', 'tsx', lane, JSON.stringify(options), ...files], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  try {
+    const outputs = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+    const nextLine = async (i: number) => {
+      const line: IteratorResult<string> = await outputs[i]!.next();
+      if (line.done) throw new Error(`raw sharp lane ${i + 1} exited early`);
+      return line.value;
+    };
+    await Promise.all(children.map((_, i) => nextLine(i)));
+    for (const child of children) child.stdin.write('go\n');
+    return await Promise.all(children.map(async (_, i) => JSON.parse(await nextLine(i)) as { renditions: number; seconds: number }));
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
 }

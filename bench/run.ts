@@ -12,7 +12,7 @@ import { measurePipeline, tunables, workerConcurrency } from './pipeline.js';
 import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
-import { measureScale } from './scale.js';
+import { measureScale, setupText, type ScaleSetup } from './scale.js';
 import { killAllChildren, SERVICE_NODE_FLAGS } from './service.js';
 import { now } from './stats.js';
 
@@ -50,9 +50,14 @@ const START_BY = quick ? 75 : 480;
 const DONE_BY = quick ? 100 : 560;
 /** The latency section keeps fewer slices per round to end by then, leaving the scale section its time. */
 const LATENCY_DONE_BY = quick ? 55 : 360;
+/**
+ * Measure 6's setups, the target's first: a core for each worker at its default, then both workers on
+ * both cores at one job each (the pair the target was first measured on) and at their default.
+ */
+const SCALE_SETUPS: readonly ScaleSetup[] = [{ placement: 'own core' }, { placement: 'shared', concurrency: 1 }, { placement: 'shared' }];
 const plan = quick
-  ? { pipelineRounds: 2, resizerRounds: 1, latencyRounds: 3, latencySlices: 2, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2] }
-  : { pipelineRounds: 12, resizerRounds: 4, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1] };
+  ? { pipelineRounds: 2, resizerRounds: 1, latencyRounds: 3, latencySlices: 2, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2], scaleSetups: SCALE_SETUPS.slice(0, 2) }
+  : { pipelineRounds: 12, resizerRounds: 4, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1], scaleSetups: SCALE_SETUPS };
 
 const log = (line: string) => console.log(line);
 const started = now();
@@ -113,8 +118,7 @@ async function main(): Promise<void> {
     });
   });
   await section('scale', async () => {
-    const concurrencies = [...new Set([1, workerConcurrency()])];
-    results.scale = await measureScale(corpus, { jobsPerRun: plan.scaleJobs, concurrencies, order: plan.scaleOrder, sizes: SIZES, raw: { format, quality }, deadline: started + DONE_BY * 1000, log });
+    results.scale = await measureScale(corpus, { jobsPerRun: plan.scaleJobs, setups: plan.scaleSetups, order: plan.scaleOrder, sizes: SIZES, raw: { format, quality }, deadline: started + DONE_BY * 1000, log });
   });
 
   const busyAfter = await coresBusyElsewhere();
@@ -158,7 +162,7 @@ function problems({ pipeline, latency, scale }: Results): string[] {
   }
   if (latency?.on.notReady) found.push(`latency: ${latency.on.notReady} image(s) were not ready when the run ended`);
   for (const run of scale?.runs ?? []) {
-    if (run.ready < run.jobs) found.push(`scale: ${run.jobs - run.ready} of ${run.jobs} jobs not ready (${run.workers} worker(s), WORKER_CONCURRENCY=${run.concurrency})`);
+    if (run.ready < run.jobs) found.push(`scale: ${run.jobs - run.ready} of ${run.jobs} jobs not ready (${run.workers} worker(s), ${setupText(run.setup, run.concurrency)})`);
   }
   return found;
 }

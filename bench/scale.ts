@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
 import { uploadLoad } from './load.js';
 import { coresBusyBetween, machineTicks } from './machine.js';
-import { parallelCeiling, type RawOptions } from './raw-sharp.js';
+import { parallelCeiling, pinnedCeiling, type RawOptions } from './raw-sharp.js';
 import { openQueue, type BenchQueue } from './redis-queue.js';
 import { BENCH_POSTGRES_URL, scratchPostgres } from './scratch-postgres.js';
 import { REDIS_START } from './latency.js';
@@ -19,9 +19,23 @@ import { now, pool } from './stats.js';
  * and warm up on a few untimed jobs, the queue is paused while a batch is uploaded, and the clock
  * runs from resume to the last job's completion event (event-driven: polling the queue's counts every few
  * ms cost the bench and Redis ~0.05 of a core, taken from the workers being measured).
+ *
+ * Scaling out means a second worker on a machine of its own. On one machine the bench stands in for
+ * that by giving each worker a core of its own (`taskset`): worker 1 on core 0, worker 2 on core 1,
+ * each at its own default for one core. The same pair with both workers on both cores is measured
+ * too, for contrast: there one worker at its default already keeps the machine busy.
  */
+export interface ScaleSetup {
+  /** 'own core': worker i runs on core i only, as on a one-core machine; 'shared': every worker on every core. */
+  readonly placement: 'own core' | 'shared';
+  /** WORKER_CONCURRENCY for the workers; when omitted, each runs at its own default for the cores it has. */
+  readonly concurrency?: number;
+}
+
 export interface ScaleRun {
+  readonly setup: ScaleSetup;
   readonly workers: number;
+  /** Jobs at once per worker, as the workers' start-up configuration gives it. */
   readonly concurrency: number;
   readonly jobs: number;
   readonly ready: number;
@@ -35,6 +49,7 @@ export interface ScaleRun {
 }
 
 export interface ScalePair {
+  readonly setup: ScaleSetup;
   readonly concurrency: number;
   readonly one: number;
   readonly two: number;
@@ -45,10 +60,19 @@ export interface ScalePair {
   readonly machineTwo: number;
 }
 
+/** Raw sharp two at a time ÷ one at a time, measured before and after the runs: what the machine allowed. */
+export interface Ceiling {
+  readonly before: number;
+  readonly after: number;
+  readonly ratio: number;
+}
+
 export interface ScaleResult {
   readonly jobsPerRun: number;
-  /** Raw sharp two at a time ÷ one at a time, measured before and after the runs: what the machine allowed. */
-  readonly ceiling: { readonly before: number; readonly after: number; readonly ratio: number };
+  /** In one process on every core, the yardstick of the workers sharing the cores. */
+  readonly ceiling: Ceiling;
+  /** In two processes with a core each ÷ one, the yardstick of the workers with a core each. */
+  readonly ownCoreCeiling: Ceiling;
   readonly runs: ScaleRun[];
   readonly pairs: ScalePair[];
 }
@@ -61,7 +85,7 @@ export async function measureScale(
   corpus: readonly CorpusImage[],
   options: {
     jobsPerRun: number;
-    concurrencies: readonly number[];
+    setups: readonly ScaleSetup[];
     order: readonly number[];
     sizes: readonly number[];
     raw: Omit<RawOptions, 'sizes'>;
@@ -73,9 +97,14 @@ export async function measureScale(
   await assertReachable('Redis', REDIS_URL, REDIS_START);
   await assertReachable('PostgreSQL', BENCH_POSTGRES_URL, 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
   const rawOptions = { ...options.raw, sizes: options.sizes };
-  const ceiling = () => parallelCeiling(corpus.map((c) => c.data), rawOptions, 2).then((c) => c.ratio);
-  const before = await ceiling();
-  options.log(`  ceiling before: raw sharp 2 at a time ÷ 1 at a time = ${before.toFixed(2)}`);
+  const ceilings = async () => ({
+    shared: (await parallelCeiling(corpus.map((c) => c.data), rawOptions, 2)).ratio,
+    ownCore: (await pinnedCeiling(corpus.map((c) => c.file), rawOptions, 2)).ratio,
+  });
+  const logCeilings = (when: string, { shared, ownCore }: { shared: number; ownCore: number }) =>
+    options.log(`  ceilings ${when}: raw sharp 2 at a time ÷ 1 at a time = ${shared.toFixed(2)} in one process, ${ownCore.toFixed(2)} in processes with a core each`);
+  const before = await ceilings();
+  logCeilings('before', before);
   const database = await scratchPostgres();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-scale-'));
   const queueName = `imagehost-bench-scale-${randomBytes(6).toString('hex')}`;
@@ -86,39 +115,42 @@ export async function measureScale(
     api = await startService('api, bullmq', 'serve', env);
     const runs: ScaleRun[] = [];
     let longest = 0;
-    // Runs go in pairs (1 and 2 workers, then 2 and 1): every concurrency's first pair before any repeat.
+    // Runs go in pairs (1 and 2 workers, then 2 and 1): every setup's first pair before any repeat.
     // The very first pair always runs; a later one only if it fits before the deadline.
     for (let i = 0; i < options.order.length; i += 2) {
-      for (const concurrency of options.concurrencies) {
+      for (const setup of options.setups) {
         if (runs.length > 0 && now() + 2 * longest > options.deadline) {
-          options.log(`  (time is short: the pair of runs at WORKER_CONCURRENCY=${concurrency} is left out)`);
+          options.log(`  (time is short: the pair of runs "${setupText(setup)}" is left out)`);
           continue;
         }
         for (const workers of options.order.slice(i, i + 2)) {
           const started = now();
-          const run = await oneRun(api, queue, corpus, { ...env, MIGRATE_ON_START: 'false', WORKER_CONCURRENCY: String(concurrency) }, workers, options.jobsPerRun);
+          const workerEnv = { ...env, MIGRATE_ON_START: 'false', ...(setup.concurrency ? { WORKER_CONCURRENCY: String(setup.concurrency) } : {}) };
+          const run = await oneRun(api, queue, corpus, workerEnv, setup, workers, options.jobsPerRun);
           longest = Math.max(longest, now() - started);
-          runs.push({ ...run, concurrency });
+          runs.push(run);
           options.log(
-            `  ${workers} worker(s) × WORKER_CONCURRENCY=${concurrency}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
+            `  ${workers} worker(s), ${setupText(setup, run.concurrency)}: ${run.ready}/${run.jobs} jobs in ${run.seconds.toFixed(2)} s, ` +
               `${run.perSecond.toFixed(1)} renditions/s, cores used ${run.coresUsed.toFixed(2)} (machine busy ${run.machineBusy.toFixed(2)})`,
           );
         }
       }
     }
-    const measured = options.concurrencies.filter((c) => [1, 2].every((w) => runs.some((r) => r.concurrency === c && r.workers === w)));
-    const pairs = measured.map((concurrency) => {
+    const pairs = options.setups.flatMap((setup): ScalePair[] => {
       const rate = (workers: number) => {
-        const matching = runs.filter((r) => r.concurrency === concurrency && r.workers === workers);
+        const matching = runs.filter((r) => r.setup === setup && r.workers === workers);
         const seconds = matching.reduce((a, r) => a + r.seconds, 0);
         const cpu = matching.reduce((a, r) => a + r.coresUsed * r.seconds, 0);
         const machine = matching.reduce((a, r) => a + r.machineBusy * r.seconds, 0);
-        return { perSecond: matching.reduce((a, r) => a + r.renditions, 0) / seconds, cores: cpu / seconds, machine: machine / seconds };
+        const perSecond = matching.reduce((a, r) => a + r.renditions, 0) / seconds;
+        return { perSecond, cores: cpu / seconds, machine: machine / seconds, concurrency: matching[0]?.concurrency };
       };
       const one = rate(1);
       const two = rate(2);
-      return {
-        concurrency,
+      if (one.concurrency === undefined || two.concurrency === undefined) return [];
+      return [{
+        setup,
+        concurrency: one.concurrency,
         one: one.perSecond,
         two: two.perSecond,
         ratio: two.perSecond / one.perSecond,
@@ -126,11 +158,12 @@ export async function measureScale(
         coresTwo: two.cores,
         machineOne: one.machine,
         machineTwo: two.machine,
-      };
+      }];
     });
-    const after = now() + 10_000 < options.deadline ? await ceiling() : before;
-    options.log(`  ceiling after: ${after.toFixed(2)}`);
-    return { jobsPerRun: options.jobsPerRun, ceiling: { before, after, ratio: (before + after) / 2 }, runs, pairs };
+    const after = now() + 20_000 < options.deadline ? await ceilings() : before;
+    logCeilings('after', after);
+    const ceiling = (key: 'shared' | 'ownCore') => ({ before: before[key], after: after[key], ratio: (before[key] + after[key]) / 2 });
+    return { jobsPerRun: options.jobsPerRun, ceiling: ceiling('shared'), ownCoreCeiling: ceiling('ownCore'), runs, pairs };
   } finally {
     await api?.stop();
     await queue.drop().catch(() => undefined);
@@ -144,13 +177,18 @@ async function oneRun(
   queue: BenchQueue,
   corpus: readonly CorpusImage[],
   env: Record<string, string>,
+  setup: ScaleSetup,
   count: number,
   jobs: number,
-): Promise<Omit<ScaleRun, 'concurrency'>> {
+): Promise<ScaleRun> {
   await queue.pause();
   const workers: ServiceProcess[] = [];
   try {
-    for (let i = 0; i < count; i++) workers.push(await startService(`worker ${i + 1}`, 'worker', env));
+    for (let i = 0; i < count; i++) {
+      workers.push(await startService(`worker ${i + 1}`, 'worker', env, { cpu: setup.placement === 'own core' ? i % os.cpus().length : undefined }));
+    }
+    const concurrency = workers[0]?.workerConcurrency;
+    if (concurrency === undefined) throw new Error('the worker did not log its configuration (workerConcurrency)');
     // Untimed warm-up: a fresh process's first jobs pay for JIT compilation, libvips start-up and new
     // connections, a one-off cost that would weigh twice as much on the run with two fresh workers.
     const warmUp = await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
@@ -177,8 +215,16 @@ async function oneRun(
     });
     const ready = states.filter((n) => n >= 0);
     const renditions = ready.reduce((a, b) => a + b, 0);
-    return { workers: count, jobs: ids.length, ready: ready.length, renditions, seconds, perSecond: renditions / seconds, coresUsed, machineBusy };
+    return { setup, workers: count, concurrency, jobs: ids.length, ready: ready.length, renditions, seconds, perSecond: renditions / seconds, coresUsed, machineBusy };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
+}
+
+/** "a core each, 2 jobs at once (the default)": how the workers of a setup ran, for the report. */
+export function setupText(setup: ScaleSetup, concurrency?: number): string {
+  const placement = setup.placement === 'own core' ? 'a core each' : 'sharing the cores';
+  if (setup.concurrency !== undefined) return `${placement}, WORKER_CONCURRENCY=${setup.concurrency}`;
+  const source = process.env.WORKER_CONCURRENCY ? 'WORKER_CONCURRENCY from the environment' : 'its default';
+  return `${placement}, ${concurrency === undefined ? source : `${concurrency} jobs at once (${source})`}`;
 }

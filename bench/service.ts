@@ -29,6 +29,8 @@ export interface ServiceProcess {
   readonly pid: number;
   readonly baseUrl: string;
   readonly child: ChildProcess;
+  /** The jobs at once the process runs, as its start-up configuration line gives it (its own default unless WORKER_CONCURRENCY is set). */
+  readonly workerConcurrency: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,12 +41,22 @@ export function killAllChildren(): void {
   for (const child of running) if (child.exitCode === null && child.pid) child.kill('SIGKILL');
 }
 
+export interface StartOptions {
+  /** Runs the process on this core only (`taskset -c`), as if on a one-core machine; every core when omitted. */
+  readonly cpu?: number;
+  readonly timeoutMs?: number;
+}
+
 /** Starts one service process and resolves once its "… on http://host:port" line names its port. */
-export async function startService(name: string, command: 'serve' | 'worker', env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+export async function startService(name: string, command: 'serve' | 'worker', env: Record<string, string>, { cpu, timeoutMs = 60_000 }: StartOptions = {}): Promise<ServiceProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !OWNED.includes(key)));
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every service process, to look inside one.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN, command], {
+  const node = [process.execPath, ...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN, command];
+  // taskset (util-linux) sets the CPU affinity and then runs node in its place: same pid, and every
+  // thread node starts inherits the one core (os.availableParallelism() reads 1 there).
+  const [file, ...args] = cpu === undefined ? node : ['taskset', '--cpu-list', String(cpu), ...node];
+  const child = spawn(file!, args, {
     cwd: ROOT,
     // MALLOC_ARENA_MAX=2 unless set: as `npm start`, `npm run worker` and the Docker image run the service.
     env: { MALLOC_ARENA_MAX: '2', ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
@@ -53,12 +65,16 @@ export async function startService(name: string, command: 'serve' | 'worker', en
   running.add(child);
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
+  let workerConcurrency: number | undefined;
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
     // Keep reading stdout for the process's whole life, so its log pipe never fills up and blocks it.
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (output.length < 200) output.push(line);
+      if (line.includes('"msg":"imagehost configuration"')) {
+        workerConcurrency = (JSON.parse(line) as { config?: { workerConcurrency?: number } }).config?.workerConcurrency;
+      }
       const found = /"port":(\d+)/.exec(line)?.[1];
       if (found && line.includes(' on http://')) {
         clearTimeout(timer);
@@ -69,6 +85,10 @@ export async function startService(name: string, command: 'serve' | 'worker', en
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code} before listening:\n${output.slice(-20).join('\n')}`));
     });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} could not be started (${file}): ${error.message}`));
+    });
   }).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
@@ -77,6 +97,7 @@ export async function startService(name: string, command: 'serve' | 'worker', en
     name,
     pid: child.pid!,
     child,
+    workerConcurrency,
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
