@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { usableCores } from './cpu-cores.js';
 
 const MiB = 1024 * 1024;
 
@@ -109,7 +109,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const databaseUrl = config.DATABASE_URL ?? `file:${path.join(config.DATA_DIR, 'imagehost.db')}`;
   // One job more than the cores: a job waits on its storage and database for a quarter to a third of its
   // time (measured on PostgreSQL and a local disk), and the extra job keeps the cores busy meanwhile.
-  return { ...config, databaseUrl, workerConcurrency: config.WORKER_CONCURRENCY ?? availableParallelism() + 1 };
+  return { ...config, databaseUrl, workerConcurrency: config.WORKER_CONCURRENCY ?? usableCores() + 1 };
 }
 
 /**
@@ -120,5 +120,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  */
 export function forApiProcess(config: Config): Config {
   if (config.QUEUE !== 'in-process' || config.WORKER_CONCURRENCY !== undefined) return config;
-  return { ...config, workerConcurrency: Math.max(1, Math.floor(availableParallelism() / 2)) };
+  return { ...config, workerConcurrency: Math.max(1, Math.floor(usableCores() / 2)) };
 }

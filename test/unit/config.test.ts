@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, forApiProcess, loadConfig } from '../../src/config.js';
+import { usableCores } from '../../src/cpu-cores.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with no environment at all', () => {
@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   });
 
   it('runs one thumbnail job more than the cores, but half the cores in an API process that makes thumbnails itself', () => {
-    const cores = availableParallelism();
+    const cores = usableCores();
     expect(loadConfig({}).workerConcurrency).toBe(cores + 1);
     expect(forApiProcess(loadConfig({})).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
     expect(forApiProcess(loadConfig({ QUEUE: 'bullmq' })).workerConcurrency).toBe(cores + 1);
