@@ -92,11 +92,13 @@ async function runLanes(lanes: number, files: readonly string[], options: RawOpt
   const children = Array.from({ length: lanes }, (_, core) =>
     spawn('taskset', ['--cpu-list', String(core), process.execPath, '--import', 'tsx', lane, JSON.stringify(options), ...files], { stdio: ['pipe', 'pipe', 'inherit'] }),
   );
+  const failures = children.map(() => '');
+  children.forEach((child, i) => child.once('error', (error) => (failures[i] = `: ${error.message}`)));
   try {
     const outputs = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
     const nextLine = async (i: number) => {
       const line: IteratorResult<string> = await outputs[i]!.next();
-      if (line.done) throw new Error(`raw sharp lane ${i + 1} exited early`);
+      if (line.done) throw new Error(`raw sharp lane ${i + 1} (taskset --cpu-list ${i} node …) exited early${failures[i]}`);
       return line.value;
     };
     await Promise.all(children.map((_, i) => nextLine(i)));

@@ -221,7 +221,7 @@ async function oneRun(
   }
 }
 
-/** "a core each, 2 jobs at once (the default)": how the workers of a setup ran, for the report. */
+/** "a core each, 2 jobs at once (its default)": how the workers of a setup ran, for the report. */
 export function setupText(setup: ScaleSetup, concurrency?: number): string {
   const placement = setup.placement === 'own core' ? 'a core each' : 'sharing the cores';
   if (setup.concurrency !== undefined) return `${placement}, WORKER_CONCURRENCY=${setup.concurrency}`;
