@@ -32,7 +32,11 @@ export function usableCores(files: CgroupFiles = SYSTEM): number {
 export function cpuQuota(files: CgroupFiles = SYSTEM): number | null {
   const membership = read(files.membership);
   if (membership === null) return null;
-  const lines = membership.split('\n').map((line) => line.split(':'));
+  // "<id>:<controllers>:<path>"; the path itself may hold colons.
+  const lines = membership.split('\n').map((line) => {
+    const [id, controllers, ...rest] = line.split(':');
+    return [id, controllers, rest.join(':')];
+  });
   if (read(path.join(files.root, 'cgroup.controllers')) !== null) {
     const own = lines.find(([id, controllers]) => id === '0' && controllers === '')?.[2];
     return smallestOnTheWayUp(files.root, own, (dir) => {

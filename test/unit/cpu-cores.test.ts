@@ -27,11 +27,11 @@ async function cgroupTree(membership: string, tree: Record<string, string>): Pro
 
 describe('cpuQuota', () => {
   it('reads cgroup v2 cpu.max, taking the smallest quota from the own group up', async () => {
-    await cgroupTree('0::/kubepods/pod1/app\n', {
+    await cgroupTree('0::/kubepods/pod1/app:1\n', {
       'cgroup.controllers': 'cpu memory',
       'kubepods/cpu.max': 'max 100000',
       'kubepods/pod1/cpu.max': '150000 100000',
-      'kubepods/pod1/app/cpu.max': 'max 100000',
+      'kubepods/pod1/app:1/cpu.max': 'max 100000',
     });
     expect(cpuQuota(files)).toBe(1.5);
   });
