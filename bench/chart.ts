@@ -7,7 +7,8 @@ import { targetText, type Row } from './rows.js';
  */
 export function chartSvg(rows: readonly Row[], title: string): string {
   const plotted = rows.filter((r) => r.ratio !== null && Number.isFinite(r.ratio));
-  const label = 370;
+  // Wide enough for the longest label at ~6.6 px a character (12-px sans-serif).
+  const label = Math.max(370, Math.ceil(20 + 6.6 * Math.max(...plotted.map((r) => r.measure.length))));
   const plot = 430;
   const right = 140;
   const rowHeight = 26;
