@@ -125,7 +125,7 @@ export async function measureScale(
         }
         for (const workers of options.order.slice(i, i + 2)) {
           const started = now();
-          const workerEnv = { ...env, MIGRATE_ON_START: 'false', ...(setup.concurrency ? { WORKER_CONCURRENCY: String(setup.concurrency) } : {}) };
+          const workerEnv = { ...env, MIGRATE_ON_START: 'false', ...(setup.concurrency !== undefined ? { WORKER_CONCURRENCY: String(setup.concurrency) } : {}) };
           const run = await oneRun(api, queue, corpus, workerEnv, setup, workers, options.jobsPerRun);
           longest = Math.max(longest, now() - started);
           runs.push(run);
