@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -37,7 +37,7 @@ export function cpuQuota(files: CgroupFiles = SYSTEM): number | null {
     const [id, controllers, ...rest] = line.split(':');
     return [id, controllers, rest.join(':')];
   });
-  if (read(path.join(files.root, 'cgroup.controllers')) !== null) {
+  if (existsSync(path.join(files.root, 'cgroup.controllers'))) {
     const own = lines.find(([id, controllers]) => id === '0' && controllers === '')?.[2];
     return smallestOnTheWayUp(files.root, own, (dir) => {
       const [quota, period] = (read(path.join(dir, 'cpu.max')) ?? '').trim().split(/\s+/);
@@ -46,7 +46,7 @@ export function cpuQuota(files: CgroupFiles = SYSTEM): number | null {
   }
   const line = lines.find(([, controllers]) => controllers?.split(',').includes('cpu'));
   if (!line) return null;
-  const mount = [line[1]!, 'cpu', 'cpu,cpuacct', 'cpuacct,cpu'].map((name) => path.join(files.root, name)).find((dir) => read(path.join(dir, 'cpu.cfs_period_us')) !== null);
+  const mount = [line[1]!, 'cpu', 'cpu,cpuacct', 'cpuacct,cpu'].map((name) => path.join(files.root, name)).find((dir) => existsSync(path.join(dir, 'cpu.cfs_period_us')));
   if (!mount) return null;
   return smallestOnTheWayUp(mount, line[2], (dir) => ratio(read(path.join(dir, 'cpu.cfs_quota_us'))?.trim(), read(path.join(dir, 'cpu.cfs_period_us'))?.trim()));
 }
@@ -58,14 +58,11 @@ export function cpuQuota(files: CgroupFiles = SYSTEM): number | null {
  */
 function smallestOnTheWayUp(mount: string, own: string | undefined, quotaIn: (dir: string) => number | null): number | null {
   const start = own ? path.resolve(mount, `.${own}`) : mount;
+  const inside = start.startsWith(`${mount}${path.sep}`) && existsSync(start);
   const dirs: string[] = [];
-  if (start.startsWith(mount) && read(path.join(start, 'cgroup.procs')) !== null) {
-    for (let dir = start; dir.startsWith(mount); dir = path.dirname(dir)) {
-      dirs.push(dir);
-      if (dir === mount) break;
-    }
-  } else {
-    dirs.push(mount);
+  for (let dir = inside ? start : mount; ; dir = path.dirname(dir)) {
+    dirs.push(dir);
+    if (dir === mount) break;
   }
   const quotas = dirs.map(quotaIn).filter((q): q is number => q !== null);
   return quotas.length ? Math.min(...quotas) : null;
