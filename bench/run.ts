@@ -13,7 +13,7 @@ import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
 import { measureScale, setupText, type ScaleSetup } from './scale.js';
-import { killAllChildren, SERVICE_NODE_FLAGS } from './service.js';
+import { killAllChildren, SERVICE_MALLOC_ENV, SERVICE_NODE_FLAGS } from './service.js';
 import { now } from './stats.js';
 
 /**
@@ -23,9 +23,12 @@ import { now } from './stats.js';
  * the environment, as for the service (UV_THREADPOOL_SIZE, WORKER_CONCURRENCY, THUMBNAIL_FORMAT,
  * MALLOC_ARENA_MAX …); child processes inherit them.
  */
-// The pipeline and resizer sections run in this process: under the node flags a worker runs with.
+// The pipeline and resizer sections run in this process: under the node flags and malloc settings a worker runs with.
 if (!SERVICE_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
-  const rerun = spawnSync(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const rerun = spawnSync(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...SERVICE_MALLOC_ENV, ...process.env },
+  });
   process.exit(rerun.status ?? 1);
 }
 
@@ -204,7 +207,7 @@ async function describeEnvironment(workerConcurrency: number): Promise<Record<st
     vips: `${sharp.versions.vips} (sharp ${sharp.versions.sharp ?? '?'}, sharp.concurrency ${sharp.concurrency()})`,
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
-    'MALLOC_ARENA_MAX (service processes)': process.env.MALLOC_ARENA_MAX ?? '2 (as npm start)',
+    'malloc (service processes and this one, as npm start)': ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_'].map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
     'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
   };
 }

@@ -18,6 +18,13 @@ const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
  */
 export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=128'];
 
+/**
+ * The glibc malloc settings `npm start`, `npm run worker` and the Docker image run the service with,
+ * unless the environment sets them (see the README's Tuning): two arenas, and buffers of 256 KiB or
+ * more always mapped on their own, so that freeing one hands its memory back to the system.
+ */
+export const SERVICE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144' };
+
 /** Settings the bench decides per process; a caller's own values for these never leak into a child. */
 const OWNED = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'STORAGE', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET',
@@ -58,8 +65,7 @@ export async function startService(name: string, command: 'serve' | 'worker', en
   const [file, ...args] = cpu === undefined ? node : ['taskset', '--cpu-list', String(cpu), ...node];
   const child = spawn(file!, args, {
     cwd: ROOT,
-    // MALLOC_ARENA_MAX=2 unless set: as `npm start`, `npm run worker` and the Docker image run the service.
-    env: { MALLOC_ARENA_MAX: '2', ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...SERVICE_MALLOC_ENV, ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
