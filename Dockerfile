@@ -10,10 +10,10 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 # Two glibc malloc arenas instead of 8 per core: libvips's threads otherwise fragment memory and the
-# process's RSS creeps up with every batch of images. Blocks of 256 KiB or more (originals, decoded
-# pixels, libjpeg's buffers) always mapped on their own, so memory freed after a batch goes back to the
-# system (see README, Tuning).
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144
+# process's RSS creeps up with every batch of images. Blocks of 4 MiB or more (large uploads and
+# originals, a big image's decoding buffers) always mapped on their own, so that memory goes back to the
+# system once freed (see README, Tuning).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=4194304
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

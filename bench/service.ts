@@ -20,10 +20,10 @@ export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=128'];
 
 /**
  * The glibc malloc settings `npm start`, `npm run worker` and the Docker image run the service with,
- * unless the environment sets them (see the README's Tuning): two arenas, and buffers of 256 KiB or
- * more always mapped on their own, so that freeing one hands its memory back to the system.
+ * unless the environment sets them (see the README's Tuning): two arenas, and blocks of 4 MiB or more
+ * always mapped on their own, so that freeing one hands its memory back to the system.
  */
-export const SERVICE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144' };
+export const SERVICE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '4194304' };
 
 /** Settings the bench decides per process; a caller's own values for these never leak into a child. */
 const OWNED = [
