@@ -38,8 +38,8 @@ export interface PipelineOptions {
 
 /** Tuning settings taken from the caller's environment, as the service would take them. */
 export function tunables(): Record<string, string | undefined> {
-  const { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY } = process.env;
-  return { WORKER_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
+  const { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY } = process.env;
+  return { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
 /** Jobs at once in a worker process under the caller's environment. */

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const corpus = await loadCorpus(quick, log);
   const config = loadConfig({ ...tunables(), THUMBNAIL_SIZES: SIZES.join(',') });
   const busyBefore = await coresBusyElsewhere();
-  const environment = await describeEnvironment(workerConcurrency());
+  const environment = await describeEnvironment(workerConcurrency(), config.VIPS_CONCURRENCY);
   log(`imagehost bench (${quick ? 'quick' : 'full'}): ${corpus.length} images, ${Object.entries(environment).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if ((only.has('latency') || only.has('scale')) && !args['no-build']) notes.push(...(await build()));
 
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const format = config.THUMBNAIL_FORMAT;
   const quality = config.THUMBNAIL_QUALITY;
   await section('resizer', async () => {
-    results.resizer = await measureResizer(corpus, { rounds: plan.resizerRounds, sizes: SIZES, single: 300, format, quality });
+    results.resizer = await measureResizer(corpus, { rounds: plan.resizerRounds, sizes: SIZES, single: 300, format, quality, threadsPerImage: config.VIPS_CONCURRENCY });
   });
   await section('pipeline', async () => {
     results.pipeline = await measurePipeline(corpus, { rounds: plan.pipelineRounds, sizes: SIZES, log });
@@ -197,16 +197,17 @@ async function build(): Promise<string[]> {
   return [`npm run build reported ${errors.length} type error(s) (src was being edited); the service ran from the JavaScript tsc emitted anyway`];
 }
 
-async function describeEnvironment(workerConcurrency: number): Promise<Record<string, string | number>> {
+async function describeEnvironment(workerConcurrency: number, vipsThreads: number): Promise<Record<string, string | number>> {
   const git = async (...a: string[]) => (await exec('git', a, { cwd: ROOT }).catch(() => ({ stdout: '?' }))).stdout.trim();
   const dirty = (await git('status', '--porcelain')).split('\n').filter(Boolean).length;
   return {
     commit: `${await git('rev-parse', '--short', 'HEAD')}${dirty ? ` (+${dirty} changed files)` : ''}`,
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? '?'}`,
     node: process.version,
-    vips: `${sharp.versions.vips} (sharp ${sharp.versions.sharp ?? '?'}, sharp.concurrency ${sharp.concurrency()})`,
+    vips: `${sharp.versions.vips} (sharp ${sharp.versions.sharp ?? '?'})`,
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
+    'VIPS_CONCURRENCY (libvips threads per image, this process and the services)': vipsThreads,
     'malloc (service processes and this one, as npm start)': ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_'].map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
     'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
   };

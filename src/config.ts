@@ -58,6 +58,8 @@ export const configSchema = z.object({
   IDEMPOTENCY_WINDOW_SECONDS: integer(60, 30 * 86_400).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DECODE_TIMEOUT_SECONDS: integer(1, 3600).default(30),
+  /** libvips threads per image (process-wide); the same name libvips reads, so one setting means one thing. */
+  VIPS_CONCURRENCY: integer(1, 64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: flag.default(false),
   METRICS_ENABLED: flag.default(true),

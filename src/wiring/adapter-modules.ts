@@ -96,7 +96,11 @@ export function createScheduler(config: Config, logger: Logger): TaskScheduler {
 /** sharp, timed for /metrics when `metrics` is given. */
 export function resizerModule(config: Config, metrics?: ImagehostMetrics): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    const sharp = new SharpImageResizer({ maxPixels: config.MAX_PIXELS, timeoutSeconds: config.DECODE_TIMEOUT_SECONDS });
+    const sharp = new SharpImageResizer({
+      maxPixels: config.MAX_PIXELS,
+      timeoutSeconds: config.DECODE_TIMEOUT_SECONDS,
+      threadsPerImage: config.VIPS_CONCURRENCY,
+    });
     bind<ImageResizer>(ImageResizer).toConstantValue(metrics ? new MeasuredImageResizer(sharp, metrics) : sharp);
   });
 }

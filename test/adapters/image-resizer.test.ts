@@ -276,10 +276,27 @@ describe('SharpImageResizer', () => {
     });
   });
 
-  it.each([{ maxPixels: 0 }, { maxPixels: 1.5 }, { maxPixels: 1000, timeoutSeconds: 0 }, { maxPixels: 1000, timeoutSeconds: 0.5 }])(
-    'refuses the options %j',
-    (options) => {
-      expect(() => new SharpImageResizer(options)).toThrow(RangeError);
-    },
-  );
+  it.each([
+    { maxPixels: 0 },
+    { maxPixels: 1.5 },
+    { maxPixels: 1000, timeoutSeconds: 0 },
+    { maxPixels: 1000, timeoutSeconds: 0.5 },
+    { maxPixels: 1000, threadsPerImage: 0 },
+    { maxPixels: 1000, threadsPerImage: 1.5 },
+    { maxPixels: 1000, threadsPerImage: 65 },
+  ])('refuses the options %j', (options) => {
+    expect(() => new SharpImageResizer(options)).toThrow(RangeError);
+  });
+
+  it('sets the libvips threads per image when given, and leaves them alone when not', () => {
+    const before = sharp.concurrency();
+    try {
+      new SharpImageResizer({ maxPixels: 1000, threadsPerImage: 3 });
+      expect(sharp.concurrency()).toBe(3);
+      new SharpImageResizer({ maxPixels: 1000 });
+      expect(sharp.concurrency()).toBe(3);
+    } finally {
+      sharp.concurrency(before);
+    }
+  });
 });

@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })).workerConcurrency).toBe(3);
   });
 
+  it('runs libvips on one thread per image unless VIPS_CONCURRENCY says otherwise', () => {
+    expect(loadConfig({}).VIPS_CONCURRENCY).toBe(1);
+    expect(loadConfig({ VIPS_CONCURRENCY: '4' }).VIPS_CONCURRENCY).toBe(4);
+    expect(() => loadConfig({ VIPS_CONCURRENCY: '0' })).toThrow(/^VIPS_CONCURRENCY="0" is invalid/);
+  });
+
   it('parses every kind of value', () => {
     const config = loadConfig({
       PORT: '8080',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SERVICE_NODE_FLAGS } from '../../bench/service.js';
+import { SERVICE_MALLOC_ENV, SERVICE_NODE_FLAGS } from '../../bench/service.js';
 import { configSchema, loadConfig } from '../../src/config.js';
 
 const root = new URL('../../', import.meta.url);
@@ -70,12 +70,23 @@ describe('.env.example and the README', () => {
   });
 });
 
-describe('node flags', () => {
+describe('node flags and malloc settings', () => {
   it('npm start, npm run worker, the image and the bench run the service with the same node flags', () => {
     const flagsBefore = (words: string[]) => words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/main.js'));
     const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     for (const script of ['start', 'worker']) expect(flagsBefore(scripts[script]!.split(/\s+/))).toEqual(SERVICE_NODE_FLAGS);
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
     expect(flagsBefore(JSON.parse(entrypoint ?? '[]') as string[])).toEqual(SERVICE_NODE_FLAGS);
+  });
+
+  it('npm start, npm run worker, the image and the bench run the service with the same malloc settings', () => {
+    const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    for (const script of ['start', 'worker']) {
+      const defaults = [...scripts[script]!.matchAll(/\b(MALLOC_[A-Z_]+)=\$\{\1:-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]);
+      expect(Object.fromEntries(defaults)).toEqual(SERVICE_MALLOC_ENV);
+    }
+    const env = [...read('Dockerfile').matchAll(/^ENV (.*)$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const malloc = env.filter((word) => word.startsWith('MALLOC_')).map((word) => word.split('='));
+    expect(Object.fromEntries(malloc)).toEqual(SERVICE_MALLOC_ENV);
   });
 });

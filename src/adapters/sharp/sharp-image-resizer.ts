@@ -19,6 +19,12 @@ export interface SharpImageResizerOptions {
   readonly maxPixels: number;
   /** Time budget of each libvips pipeline, whole seconds (1 to 3600); none when omitted. */
   readonly timeoutSeconds?: number;
+  /**
+   * libvips threads each image's pipeline uses (`sharp.concurrency`), 1 to 64. A libvips setting, so
+   * it holds for the whole process, every sharp call in it included; left as it is when omitted. sharp
+   * itself picks 1 on glibc, but only while MALLOC_ARENA_MAX is unset; otherwise one per core.
+   */
+  readonly threadsPerImage?: number;
 }
 
 /** Sniffed media types accepted, and the format each is stored as. APNG is a PNG whose default image sharp reads. */
@@ -68,8 +74,13 @@ export class SharpImageResizer implements ImageResizer {
     if (timeoutSeconds !== undefined && !(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= 3600)) {
       throw new RangeError(`timeoutSeconds must be a whole number from 1 to 3600, got ${timeoutSeconds}`);
     }
+    const { threadsPerImage } = options;
+    if (threadsPerImage !== undefined && !(Number.isInteger(threadsPerImage) && threadsPerImage >= 1 && threadsPerImage <= 64)) {
+      throw new RangeError(`threadsPerImage must be a whole number from 1 to 64, got ${threadsPerImage}`);
+    }
     this.maxPixels = options.maxPixels;
     this.timeoutSeconds = options.timeoutSeconds;
+    if (threadsPerImage !== undefined) sharp.concurrency(threadsPerImage);
   }
 
   async probe(bytes: Uint8Array): Promise<ImageInfo> {
