@@ -10,7 +10,7 @@ import type { IdempotentUpload } from '../../application/idempotent-upload.js';
 import { TooManyAttemptsError } from '../../domain/too-many-attempts-error.js';
 import { clientIdentity } from './client-address.js';
 import { HttpRequestError } from './http-errors.js';
-import { watchBodySize } from './body-limit.js';
+import { closeAfterAnswer, watchBodySize } from './body-limit.js';
 import { sendFile } from './file-response.js';
 import { asciiFallback, servedFilename } from './served-filename.js';
 import { hashingMemoryStorage, type ReceivedFile } from './hashing-memory-storage.js';
@@ -68,7 +68,7 @@ export function imageRoutes(useCases: ImageUseCases, maxUploadBytes: number): Ro
     async (ctx, next) => {
       const declared = Number(ctx.get('Content-Length'));
       if (declared > maxBodyBytes) {
-        ctx.set('Connection', 'close');
+        closeAfterAnswer(ctx);
         throw tooLarge();
       }
       if (!ctx.is('multipart/form-data')) {
