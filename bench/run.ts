@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { loadCorpus } from './corpus.js';
 import { coresBusyElsewhere } from './machine.js';
 import { measureLatency } from './latency.js';
-import { measurePipeline, tunables, workerConcurrency } from './pipeline.js';
+import { measurePipeline, tunables } from './pipeline.js';
 import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const corpus = await loadCorpus(quick, log);
   const config = loadConfig({ ...tunables(), THUMBNAIL_SIZES: SIZES.join(',') });
   const busyBefore = await coresBusyElsewhere();
-  const environment = await describeEnvironment(workerConcurrency(), config.VIPS_CONCURRENCY);
+  const environment = await describeEnvironment(config.workerConcurrency, config.VIPS_CONCURRENCY);
   log(`imagehost bench (${quick ? 'quick' : 'full'}): ${corpus.length} images, ${Object.entries(environment).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if ((only.has('latency') || only.has('scale')) && !args['no-build']) notes.push(...(await build()));
 
@@ -208,7 +208,7 @@ async function describeEnvironment(workerConcurrency: number, vipsThreads: numbe
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
     'VIPS_CONCURRENCY (libvips threads per image, this process and the services)': vipsThreads,
-    'malloc (service processes and this one, as npm start)': ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_'].map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
+    'malloc (service processes and this one, as npm start)': Object.keys(SERVICE_MALLOC_ENV).map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
     'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
   };
 }
