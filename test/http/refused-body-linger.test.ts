@@ -24,7 +24,10 @@ afterAll(() => server.close());
 /** Sends `head`, then `chunk()` until the answer's head has arrived, then for SEND_ON_MS more. */
 async function sendOnAfterAnswer(head: string, chunk: () => Buffer): Promise<{ answer: string; error: string | null }> {
   const { hostname, port } = new URL(server.baseUrl);
-  const socket = net.connect(Number(port), hostname);
+  // Half-open allowed, as a client still sending keeps its side open: by default a Node socket ends
+  // its own side when the server's FIN arrives and fails its next write with an EPIPE of its own
+  // making ("ended by the other party"), reset or not. With it, only a reset can fail a write.
+  const socket = net.connect({ port: Number(port), host: hostname, allowHalfOpen: true });
   await once(socket, 'connect');
   let answer = '';
   let error: string | null = null;
