@@ -45,11 +45,6 @@ export function tunables(): Record<string, string | undefined> {
   return { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
-/** Jobs at once in a worker process under the caller's environment. */
-export function workerConcurrency(): number {
-  return loadConfig(tunables()).workerConcurrency;
-}
-
 export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRounds, rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
   const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
@@ -60,7 +55,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     const generate = host.container.get(GenerateThumbnails);
     const repository = host.container.get<ImageRepository>(ImageRepository);
     // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one more than the cores).
-    const concurrency = workerConcurrency();
+    const concurrency = config.workerConcurrency;
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
 
     /** Uploads the corpus (untimed), each image with bytes of its own so nothing is deduplicated. */
