@@ -1,26 +1,36 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { Container } from 'inversify';
 import path from 'node:path';
 import { GenerateThumbnails } from '../src/application/generate-thumbnails.js';
 import { UploadImage } from '../src/application/upload-image.js';
 import { createPinoLogger } from '../src/adapters/pino/pino-logger.js';
 import { loadConfig } from '../src/config.js';
-import { createImagehost } from '../src/imagehost.js';
+import { createImagehost, useCaseBindings } from '../src/imagehost.js';
+import { InMemoryStorageService } from '../src/adapters/memory/in-memory-storage-service.js';
+import { storageModule } from '../src/wiring/adapter-modules.js';
 import { ImageRepository } from '../src/ports/image-repository.js';
 import type { CorpusImage } from './corpus.js';
 import { rawSharpRender } from './raw-sharp.js';
 import { distribution, now, pool, type Distribution } from './stats.js';
 import { uniqueBytes } from './unique-bytes.js';
 
-/** Measure 1: renditions/s through GenerateThumbnails (fs + libsql + sharp) against raw sharp on the same bytes. */
+/**
+ * Measure 1: renditions/s through GenerateThumbnails (fs + libsql + sharp) against raw sharp on the same
+ * bytes; and the same use case with only the store swapped for one in memory, to show what the durable
+ * disk costs of the gap.
+ */
 export interface PipelineResult {
   readonly concurrency: number;
-  /** Untimed rounds over the whole corpus, both sides, before the timed ones. */
+  /** Untimed rounds over the whole corpus, every side, before the timed ones. */
   readonly warmUpRounds: number;
   readonly rounds: number;
-  readonly imagehost: Throughput & { readonly failed: number; readonly jobMs: Distribution };
+  readonly imagehost: ImagehostThroughput & { readonly jobMs: Distribution };
+  /** The same, with InMemoryStorageService in place of the fs store (libsql and sharp as above). */
+  readonly storeInMemory: ImagehostThroughput;
   readonly rawSharp: Throughput;
   readonly ratio: number;
+  readonly ratioStoreInMemory: number;
 }
 
 interface Throughput {
@@ -31,6 +41,8 @@ interface Throughput {
   /** CPU time of this process (all threads) per image: far less sensitive to other load than wall time. */
   readonly cpuMsPerImage: number;
 }
+
+type ImagehostThroughput = Throughput & { readonly failed: number };
 
 export interface PipelineOptions {
   readonly warmUpRounds: number;
@@ -45,47 +57,70 @@ export function tunables(): Record<string, string | undefined> {
   return { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
+type Side = 'raw' | 'imagehost' | 'storeInMemory';
+/** Forward in even rounds, backward in odd ones: every side's mean place in the order is the same. */
+const SIDES: readonly Side[] = ['raw', 'imagehost', 'storeInMemory'];
+
+interface Totals {
+  seconds: number;
+  cpuMs: number;
+  renditions: number;
+  images: number;
+  failed: number;
+}
+
 export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRounds, rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
   const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
   // The composition root itself, with the scheduler never started: jobs are run here, by hand, and timed.
   const host = await createImagehost(config, createPinoLogger('silent'));
   try {
-    const uploadImage = host.container.get(UploadImage);
-    const generate = host.container.get(GenerateThumbnails);
-    const repository = host.container.get<ImageRepository>(ImageRepository);
     // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one more than the cores).
     const concurrency = config.workerConcurrency;
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
+    const jobMs: number[] = [];
+    const freshBytes = () => corpus.map((image) => uniqueBytes(image.data));
 
-    /** Uploads the corpus (untimed), each image with bytes of its own so nothing is deduplicated. */
-    const prepare = (images: readonly CorpusImage[]) =>
-      pool(images, 4, async (image) => {
-        const data = uniqueBytes(image.data);
-        const { image: stored } = await uploadImage.execute({ bytes: data, filename: image.name });
-        return { id: stored.id, data };
-      });
-    const runImagehost = async (items: { id: string }[]) => {
-      const jobMs: number[] = [];
+    /** Uploads `data` (untimed), then times its jobs. */
+    const runJobs = async (container: Container, data: readonly Uint8Array[], timeJobs: boolean): Promise<Totals> => {
+      const uploadImage = container.get(UploadImage);
+      const generate = container.get(GenerateThumbnails);
+      const repository = container.get<ImageRepository>(ImageRepository);
+      const items = await pool(data, 4, async (bytes, i) => (await uploadImage.execute({ bytes, filename: corpus[i]!.name })).image.id);
       const cpu = process.cpuUsage();
       const started = now();
-      await pool(items, concurrency, async ({ id }) => {
+      await pool(items, concurrency, async (id) => {
         const t = now();
         await generate.execute(id, { jobId: `bench:${id}`, attempt: 1, maxAttempts: 1, retryDelayMs: null }).catch(() => undefined);
-        jobMs.push(now() - t);
+        if (timeJobs) jobMs.push(now() - t);
       });
       const seconds = (now() - started) / 1000;
       const cpuMs = cpuMsSince(cpu);
-      const stored = await Promise.all(items.map(({ id }) => repository.findById(id)));
+      const stored = await Promise.all(items.map((id) => repository.findById(id)));
       const ready = stored.filter((image) => image?.thumbnail.status === 'ready');
       const renditions = ready.reduce((n, image) => n + (image?.thumbnail.renditions.length ?? 0), 0);
-      return { seconds, cpuMs, renditions, images: ready.length, failed: items.length - ready.length, jobMs };
+      return { seconds, cpuMs, renditions, images: ready.length, failed: items.length - ready.length };
     };
-    const runRaw = async (items: { data: Uint8Array }[]) => {
+    const runRaw = async (items: readonly Uint8Array[]): Promise<Totals> => {
       const cpu = process.cpuUsage();
       const started = now();
-      const counts = await pool(items, concurrency, ({ data }) => rawSharpRender(data, raw));
-      return { seconds: (now() - started) / 1000, cpuMs: cpuMsSince(cpu), renditions: counts.reduce((a, b) => a + b, 0), images: counts.length };
+      const counts = await pool(items, concurrency, (data) => rawSharpRender(data, raw));
+      return { seconds: (now() - started) / 1000, cpuMs: cpuMsSince(cpu), renditions: counts.reduce((a, b) => a + b, 0), images: counts.length, failed: 0 };
+    };
+    /** The host's own adapters and use cases but a store of its own in memory, fresh each round so it never grows. */
+    const withStoreInMemory = () => {
+      const container = new Container({ parent: host.container });
+      container.load(storageModule(new InMemoryStorageService()), useCaseBindings(config));
+      return container;
+    };
+    /**
+     * Raw sharp and imagehost get the same bytes; the in-memory side bytes of its own, since it shares the
+     * database and would otherwise adopt imagehost's renditions instead of rendering (see uniqueBytes).
+     */
+    const run = (side: Side, data: readonly Uint8Array[], timed: boolean): Promise<Totals> => {
+      if (side === 'raw') return runRaw(data);
+      if (side === 'imagehost') return runJobs(host.container, data, timed);
+      return runJobs(withStoreInMemory(), freshBytes(), false);
     };
 
     // Warm-up (untimed), to measure a worker that has been running a while rather than one just
@@ -93,47 +128,43 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     // (renditions/<2 hex>/, 256 of them, each new one an extra mkdir and directory fsync). Over the
     // first dozen rounds after start imagehost's side still gains on raw sharp's by 0.02 – 0.04.
     for (let round = 0; round < warmUpRounds; round++) {
-      const items = await prepare(corpus);
-      await runImagehost(items);
-      await runRaw(items);
+      const data = freshBytes();
+      for (const side of SIDES) await run(side, data, false);
     }
     if (warmUpRounds > 0) log(`  pipeline: ${warmUpRounds} untimed warm-up round(s) done`);
 
-    const totals = { ih: { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }, raw: { seconds: 0, cpuMs: 0, renditions: 0, images: 0 } };
-    const jobMs: number[] = [];
+    const totals = Object.fromEntries(SIDES.map((side) => [side, { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }])) as Record<Side, Totals>;
     for (let round = 0; round < rounds; round++) {
-      const items = await prepare(corpus);
-      // Alternate which side goes first, so a drift in machine speed hits both alike.
-      const order = round % 2 === 0 ? (['raw', 'ih'] as const) : (['ih', 'raw'] as const);
-      for (const side of order) {
-        if (side === 'raw') {
-          const r = await runRaw(items);
-          totals.raw.seconds += r.seconds;
-          totals.raw.cpuMs += r.cpuMs;
-          totals.raw.renditions += r.renditions;
-          totals.raw.images += r.images;
-        } else {
-          const r = await runImagehost(items);
-          totals.ih.seconds += r.seconds;
-          totals.ih.cpuMs += r.cpuMs;
-          totals.ih.renditions += r.renditions;
-          totals.ih.images += r.images;
-          totals.ih.failed += r.failed;
-          jobMs.push(...r.jobMs);
-        }
+      const data = freshBytes();
+      // Alternate the order, so a drift in machine speed hits every side alike.
+      for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+        const r = await run(side, data, true);
+        for (const key of Object.keys(r) as (keyof Totals)[]) totals[side][key] += r[key];
       }
-      log(`  pipeline round ${round + 1}/${rounds}: imagehost ${rate(totals.ih)} renditions/s, raw sharp ${rate(totals.raw)} (running totals)`);
+      const rates = SIDES.map((side) => `${side} ${rate(totals[side])}`).join(', ');
+      log(`  pipeline round ${round + 1}/${rounds}, renditions/s (running totals): ${rates}`);
     }
-    const figures = (t: { seconds: number; cpuMs: number; renditions: number; images: number }) => ({
+    const figures = (t: Totals) => ({
       images: t.images,
       renditions: t.renditions,
       seconds: t.seconds,
       perSecond: t.renditions / t.seconds,
       cpuMsPerImage: t.cpuMs / t.images,
+      failed: t.failed,
     });
-    const imagehost = { ...figures(totals.ih), failed: totals.ih.failed, jobMs: distribution(jobMs) };
-    const rawSharp = figures(totals.raw);
-    return { concurrency, warmUpRounds, rounds, imagehost, rawSharp, ratio: imagehost.perSecond / rawSharp.perSecond };
+    const imagehost = { ...figures(totals.imagehost), jobMs: distribution(jobMs) };
+    const storeInMemory = figures(totals.storeInMemory);
+    const rawSharp: Throughput = figures(totals.raw);
+    return {
+      concurrency,
+      warmUpRounds,
+      rounds,
+      imagehost,
+      storeInMemory,
+      rawSharp,
+      ratio: imagehost.perSecond / rawSharp.perSecond,
+      ratioStoreInMemory: storeInMemory.perSecond / rawSharp.perSecond,
+    };
   } finally {
     await host.close();
     await rm(dataDir, { recursive: true, force: true });

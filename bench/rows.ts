@@ -36,6 +36,9 @@ export function buildRows(results: Results): Row[] {
     rows.push(row('1 pipeline throughput (GenerateThumbnails)', `${fmt(p.imagehost.perSecond)} renditions/s`, `raw sharp ${fmt(p.rawSharp.perSecond)}/s`, p.ratio, { op: '>=', value: 0.85 }));
     const cpu = { ih: p.imagehost.cpuMsPerImage, raw: p.rawSharp.cpuMsPerImage };
     rows.push(row('1 CPU per image, GenerateThumbnails ÷ raw', `${fmt(cpu.ih)} ms CPU/image`, `raw sharp ${fmt(cpu.raw)} ms`, cpu.ih / cpu.raw));
+    const m = p.storeInMemory;
+    rows.push(row('1 the same with the store in memory (what the disk costs)', `${fmt(m.perSecond)} renditions/s`, `raw sharp ${fmt(p.rawSharp.perSecond)}/s`, p.ratioStoreInMemory));
+    rows.push(row('1 CPU per image, store in memory ÷ raw', `${fmt(m.cpuMsPerImage)} ms CPU/image`, `raw sharp ${fmt(cpu.raw)} ms`, m.cpuMsPerImage / cpu.raw));
   } else if (errors.pipeline) rows.push(failed('1 pipeline throughput', errors.pipeline));
   if (z) {
     rows.push(row('2 render 150,300,600 from one decode', `${fmt(z.allSizes)} ms/image`, `[300] alone ${fmt(z.single)} ms`, z.ratioAll, { op: '<=', value: 1.5 }));

@@ -157,7 +157,10 @@ async function main(): Promise<void> {
 /** Anything that makes a figure less than it claims: failed uploads or jobs. */
 function problems({ pipeline, latency, scale }: Results): string[] {
   const found: string[] = [];
-  if (pipeline?.imagehost.failed) found.push(`pipeline: ${pipeline.imagehost.failed} thumbnail job(s) did not end ready (left out of renditions/s)`);
+  for (const side of ['imagehost', 'storeInMemory'] as const) {
+    const failed = pipeline?.[side].failed;
+    if (failed) found.push(`pipeline (${side}): ${failed} thumbnail job(s) did not end ready (left out of renditions/s)`);
+  }
   for (const side of latency ? [latency.on, latency.off] : []) {
     if (side.errors) {
       found.push(`latency: ${side.errors} upload(s) to "${side.label}" did not answer 201 (left out of the percentiles): ${side.failures.join(' | ')}`);

@@ -1,4 +1,4 @@
-import { Container } from 'inversify';
+import { Container, type ContainerModule } from 'inversify';
 import type Koa from 'koa';
 import { DeleteImage, type DeleteAttemptLimits } from './application/delete-image.js';
 import { GenerateThumbnails } from './application/generate-thumbnails.js';
@@ -88,6 +88,14 @@ export function deleteAttemptRules(config: Config): Omit<DeleteAttemptLimits, 'l
   };
 }
 
+/** Every use case, bound with the settings `config` gives them (the adapters they use are bound apart). */
+export function useCaseBindings(config: Config): ContainerModule {
+  return useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000, {
+    reconcileStaleMs: config.RECONCILE_STALE_SECONDS * 1000,
+    sweepMaxKeys: config.SWEEP_MAX_KEYS,
+  }, deleteAttemptRules(config));
+}
+
 /** The composition root: builds every adapter named by `config` and checks the wiring before anything runs. */
 export async function createImagehost(config: Config, logger: Logger): Promise<Imagehost> {
   const wait = config.DEPENDENCY_TIMEOUT_SECONDS;
@@ -114,10 +122,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       eventsModule(events),
       resizerModule(config, metrics),
       attemptLimiterModule(attempts.limiter),
-      useCaseModule(uploadLimits(config), thumbnailSettings(config), config.IDEMPOTENCY_WINDOW_SECONDS * 1000, {
-        reconcileStaleMs: config.RECONCILE_STALE_SECONDS * 1000,
-        sweepMaxKeys: config.SWEEP_MAX_KEYS,
-      }, deleteAttemptRules(config)),
+      useCaseBindings(config),
     );
     assertWired(container);
     const readinessChecks: ReadinessCheck[] = [
