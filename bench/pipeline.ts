@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { Container } from 'inversify';
 import path from 'node:path';
+import { Container } from 'inversify';
 import { GenerateThumbnails } from '../src/application/generate-thumbnails.js';
 import { UploadImage } from '../src/application/upload-image.js';
 import { createPinoLogger } from '../src/adapters/pino/pino-logger.js';
