@@ -3,6 +3,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import sharp, { type Sharp } from 'sharp';
 
+// The services run with libvips' operation cache off (the wiring gives SharpImageResizer operationCache:
+// false). The yardstick runs as they do: in the bench's process, and in the one-core lanes, which import this.
+sharp.cache(false);
+
 /**
  * The yardstick for the thumbnail pipeline: sharp alone doing the same pixel work as imagehost's
  * resizer, with nothing around it (no sniffing, no probe, no storage, no database): one decode with

@@ -24,7 +24,7 @@ export async function measureResizer(
   corpus: readonly CorpusImage[],
   options: { rounds: number; sizes: readonly number[]; single: number; format: 'jpeg' | 'webp' | 'avif'; quality: number; threadsPerImage: number },
 ): Promise<ResizerResult> {
-  const resizer = new SharpImageResizer({ maxPixels: 100_000_000, timeoutSeconds: 30, threadsPerImage: options.threadsPerImage });
+  const resizer = new SharpImageResizer({ maxPixels: 100_000_000, timeoutSeconds: 30, threadsPerImage: options.threadsPerImage, operationCache: false });
   const { sizes, format, quality } = options;
   const render = async (bytes: Uint8Array, asked: readonly number[]): Promise<void> => {
     const made = (await resizer.render(bytes, { sizes: asked, format, quality })).renditions.length;

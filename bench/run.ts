@@ -211,6 +211,7 @@ async function describeEnvironment(workerConcurrency: number, vipsThreads: numbe
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
     'VIPS_CONCURRENCY (libvips threads per image, this process and the services)': vipsThreads,
+    "libvips' operation cache (this process and the services)": sharp.cache().items.max === 0 ? 'off' : 'on',
     'malloc (service processes and this one, as npm start)': Object.keys(SERVICE_MALLOC_ENV).map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
     'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
   };

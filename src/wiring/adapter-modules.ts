@@ -100,6 +100,7 @@ export function resizerModule(config: Config, metrics?: ImagehostMetrics): Conta
       maxPixels: config.MAX_PIXELS,
       timeoutSeconds: config.DECODE_TIMEOUT_SECONDS,
       threadsPerImage: config.VIPS_CONCURRENCY,
+      operationCache: false,
     });
     bind<ImageResizer>(ImageResizer).toConstantValue(metrics ? new MeasuredImageResizer(sharp, metrics) : sharp);
   });

@@ -1,8 +1,11 @@
 import sharp, { type Sharp } from 'sharp';
 import { thumbHashToApproximateAspectRatio, thumbHashToRGBA } from 'thumbhash';
+import { Container } from 'inversify';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeImageBytes, FakeImageResizer } from '../../src/adapters/memory/fake-image-resizer.js';
 import { SharpImageResizer } from '../../src/adapters/sharp/sharp-image-resizer.js';
+import { loadConfig } from '../../src/config.js';
+import { resizerModule } from '../../src/wiring/adapter-modules.js';
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../src/domain/errors.js';
 import { ThumbnailSize } from '../../src/domain/thumbnail-size.js';
 import type { RenderOptions } from '../../src/ports/image-resizer.js';
@@ -297,6 +300,24 @@ describe('SharpImageResizer', () => {
       expect(sharp.concurrency()).toBe(3);
     } finally {
       sharp.concurrency(before);
+    }
+  });
+
+  it("turns libvips' operation cache off or on when told, and leaves it alone when not", () => {
+    const itemsAllowed = () => sharp.cache().items.max;
+    const before = itemsAllowed();
+    try {
+      new SharpImageResizer({ maxPixels: 1000, operationCache: false });
+      expect(sharp.cache()).toMatchObject({ memory: { max: 0 }, files: { max: 0 }, items: { max: 0 } });
+      new SharpImageResizer({ maxPixels: 1000 });
+      expect(itemsAllowed()).toBe(0);
+      new SharpImageResizer({ maxPixels: 1000, operationCache: true });
+      expect(itemsAllowed()).toBeGreaterThan(0);
+      // The service's wiring turns it off.
+      new Container().load(resizerModule(loadConfig({})));
+      expect(itemsAllowed()).toBe(0);
+    } finally {
+      sharp.cache(before > 0);
     }
   });
 });

@@ -25,6 +25,12 @@ export interface SharpImageResizerOptions {
    * itself picks 1 on glibc, but only while MALLOC_ARENA_MAX is unset; otherwise one per core.
    */
   readonly threadsPerImage?: number;
+  /**
+   * libvips' operation cache (`sharp.cache`) on or off, for the whole process like `threadsPerImage`;
+   * left as it is when omitted (sharp keeps it on). A render never repeats an operation on the same
+   * pixels, so the cache only costs here: with it off, renders ran ~5 % faster (see the README's Tuning).
+   */
+  readonly operationCache?: boolean;
 }
 
 /** Sniffed media types accepted, and the format each is stored as. APNG is a PNG whose default image sharp reads. */
@@ -81,6 +87,7 @@ export class SharpImageResizer implements ImageResizer {
     this.maxPixels = options.maxPixels;
     this.timeoutSeconds = options.timeoutSeconds;
     if (threadsPerImage !== undefined) sharp.concurrency(threadsPerImage);
+    if (options.operationCache !== undefined) sharp.cache(options.operationCache);
   }
 
   async probe(bytes: Uint8Array): Promise<ImageInfo> {
