@@ -305,7 +305,7 @@ describe('SharpImageResizer', () => {
 
   it("turns libvips' operation cache off or on when told, and leaves it alone when not", () => {
     const itemsAllowed = () => sharp.cache().items.max;
-    const before = itemsAllowed();
+    const [before, threads] = [itemsAllowed(), sharp.concurrency()];
     try {
       new SharpImageResizer({ maxPixels: 1000, operationCache: false });
       expect(sharp.cache()).toMatchObject({ memory: { max: 0 }, files: { max: 0 }, items: { max: 0 } });
@@ -318,6 +318,7 @@ describe('SharpImageResizer', () => {
       expect(itemsAllowed()).toBe(0);
     } finally {
       sharp.cache(before > 0);
+      sharp.concurrency(threads); // the wiring set its VIPS_CONCURRENCY
     }
   });
 });
