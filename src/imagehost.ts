@@ -14,8 +14,6 @@ import { RetryFailedThumbnails } from './application/retry-failed-thumbnails.js'
 import { RetryThumbnails } from './application/retry-thumbnails.js';
 import { IdempotentUpload } from './application/idempotent-upload.js';
 import type { ThumbnailSettings, UploadLimits } from './application/settings.js';
-import { queueDashboard } from './adapters/bullmq/queue-dashboard.js';
-import { BullMqTaskScheduler } from './adapters/bullmq/bullmq-task-scheduler.js';
 import type { ReadinessCheck } from './adapters/http/health-routes.js';
 import { createHttpApp } from './adapters/http/http-app.js';
 import { metricsRoutes } from './adapters/http/metrics-routes.js';
@@ -35,6 +33,7 @@ import {
   eventsModule,
   platformModule,
   databaseModule,
+  queueAdminMounts,
   resizerModule,
   schedulerModule,
   storageModule,
@@ -103,9 +102,9 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
   let cleanup = (_options?: StopOptions): Promise<void> => Promise.resolve();
   try {
     const storage = await waitForDependency('storage', wait, logger, () => connectStorage(config));
-    const scheduler = createScheduler(config, logger);
-    const events = createEvents(config, logger);
-    const attempts = createAttemptLimiter(config, logger);
+    const scheduler = await createScheduler(config, logger);
+    const events = await createEvents(config, logger);
+    const attempts = await createAttemptLimiter(config, logger);
     const metrics = config.METRICS_ENABLED ? new ImagehostMetrics({ scheduler }) : undefined;
     cleanup = (options?: StopOptions) => Promise.all([scheduler.stop(options), events.close(), attempts.close()]).then(() => undefined);
     await waitForDependency('queue', wait, logger, () => scheduler.stats());
@@ -136,7 +135,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       adminToken: config.ADMIN_TOKEN,
       events,
-      adminMounts: scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [],
+      adminMounts: await queueAdminMounts(scheduler),
       readinessChecks,
       outerMiddleware: [
         requestLogging(logger),

@@ -1,13 +1,10 @@
 import path from 'node:path';
 import { ContainerModule } from 'inversify';
 import type { Config } from '../config.js';
+import type { HttpAppOptions } from '../adapters/http/http-app.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
-import { MinioStorageService } from '../adapters/minio/minio-storage-service.js';
-import { BullMqTaskScheduler } from '../adapters/bullmq/bullmq-task-scheduler.js';
 import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.js';
-import { RedisAttemptLimiter } from '../adapters/redis/redis-attempt-limiter.js';
-import { RedisImageEvents } from '../adapters/redis/redis-image-events.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { MeasuredImageResizer } from '../adapters/prometheus/measured-image-resizer.js';
@@ -26,7 +23,12 @@ import type { MikroORM } from '@mikro-orm/core';
 import { MikroOrmImageRepository } from '../adapters/mikro-orm/mikro-orm-image-repository.js';
 import { MikroOrmUploadReplays } from '../adapters/mikro-orm/mikro-orm-upload-replays.js';
 
-/** One module per adapter family; main.ts picks them from configuration. */
+/**
+ * One module per adapter family; main.ts picks them from configuration. The adapters of the scaled-out
+ * stack (MinIO/S3, BullMQ, Redis) are imported only when configured, as the database drivers are: a
+ * process on the embedded defaults never loads their clients, and its heap, which every full garbage
+ * collection marks, stays that much smaller (see the README's Tuning).
+ */
 export function platformModule(logger: Logger): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<Logger>(Logger).toConstantValue(logger);
@@ -43,6 +45,7 @@ export function storageModule(storage: StorageService): ContainerModule {
 /** The configured StorageService, connected (for MinIO/S3: the bucket exists, created if missing). */
 export async function connectStorage(config: Config): Promise<StorageService> {
   if (config.STORAGE === 'fs') return new FsStorageService(path.join(config.DATA_DIR, 'objects'));
+  const { MinioStorageService } = await import('../adapters/minio/minio-storage-service.js');
   return MinioStorageService.connect({
     endPoint: config.S3_ENDPOINT ?? '',
     accessKey: config.S3_ACCESS_KEY ?? '',
@@ -74,15 +77,17 @@ export function eventsModule(events: ImageEvents): ContainerModule {
 }
 
 /** Live image events: in this process, or over Redis Pub/Sub when workers run in other processes. */
-export function createEvents(config: Config, logger: Logger): ImageEvents {
+export async function createEvents(config: Config, logger: Logger): Promise<ImageEvents> {
   if (config.QUEUE === 'in-process') return new InMemoryImageEvents({ logger });
+  const { RedisImageEvents } = await import('../adapters/redis/redis-image-events.js');
   return new RedisImageEvents({ url: config.REDIS_URL, channel: `${config.QUEUE_NAME}:image-events`, logger });
 }
 
 /** The configured TaskScheduler: in this process, or on BullMQ (Redis) shared by every process. */
-export function createScheduler(config: Config, logger: Logger): TaskScheduler {
+export async function createScheduler(config: Config, logger: Logger): Promise<TaskScheduler> {
   const concurrency = config.workerConcurrency;
   if (config.QUEUE === 'in-process') return new InProcessTaskScheduler({ concurrency, logger });
+  const { BullMqTaskScheduler } = await import('../adapters/bullmq/bullmq-task-scheduler.js');
   return new BullMqTaskScheduler({
     connection: { url: config.REDIS_URL },
     queueName: config.QUEUE_NAME,
@@ -91,6 +96,16 @@ export function createScheduler(config: Config, logger: Logger): TaskScheduler {
     lockDurationMs: config.JOB_LOCK_MS,
     stalledIntervalMs: config.JOB_LOCK_MS,
   });
+}
+
+/** The queue's dashboard (bull-board, under /admin/queues) when the scheduler is BullMQ's; none otherwise. */
+export async function queueAdminMounts(scheduler: TaskScheduler): Promise<NonNullable<HttpAppOptions['adminMounts']>> {
+  if (scheduler instanceof InProcessTaskScheduler) return [];
+  const [{ BullMqTaskScheduler }, { queueDashboard }] = await Promise.all([
+    import('../adapters/bullmq/bullmq-task-scheduler.js'),
+    import('../adapters/bullmq/queue-dashboard.js'),
+  ]);
+  return scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [];
 }
 
 /** sharp, timed for /metrics when `metrics` is given. */
@@ -110,9 +125,10 @@ export function resizerModule(config: Config, metrics?: ImagehostMetrics): Conta
  * Counting of wrong delete tokens: in this process with the in-process queue, in Redis (shared by
  * every API process) with BullMQ, where API processes are scaled out.
  */
-export function createAttemptLimiter(config: Config, logger: Logger): { limiter: AttemptLimiter; close(): Promise<void> } {
+export async function createAttemptLimiter(config: Config, logger: Logger): Promise<{ limiter: AttemptLimiter; close(): Promise<void> }> {
   const clock = new SystemClock();
   if (config.QUEUE === 'in-process') return { limiter: new InMemoryAttemptLimiter(clock), close: () => Promise.resolve() };
+  const { RedisAttemptLimiter } = await import('../adapters/redis/redis-attempt-limiter.js');
   const limiter = new RedisAttemptLimiter({ url: config.REDIS_URL, prefix: `${config.QUEUE_NAME}:attempts:`, clock, logger });
   return { limiter, close: () => limiter.close() };
 }
