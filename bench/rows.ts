@@ -1,7 +1,8 @@
 import type { LatencyResult, ServerFigures } from './latency.js';
 import type { PipelineResult } from './pipeline.js';
 import type { ResizerResult } from './resizer.js';
-import { setupText, type ScaleResult } from './scale.js';
+import type { ScaleResult } from './scale.js';
+import { setupText } from './scale-setup.js';
 import { fmt } from './stats.js';
 
 /** One line of the results table: a figure, its yardstick measured in the same run, their ratio, the target. */

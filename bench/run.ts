@@ -7,12 +7,11 @@ import sharp from 'sharp';
 import { loadConfig } from '../src/config.js';
 import { loadCorpus } from './corpus.js';
 import { coresBusyElsewhere } from './machine.js';
-import { measureLatency } from './latency.js';
 import { measurePipeline, tunables } from './pipeline.js';
 import { tableText, writeReports } from './report.js';
 import { measureResizer } from './resizer.js';
 import type { Results } from './rows.js';
-import { measureScale, setupText, type ScaleSetup } from './scale.js';
+import { setupText, type ScaleSetup } from './scale-setup.js';
 import { killAllChildren, SERVICE_MALLOC_ENV, SERVICE_NODE_FLAGS } from './service.js';
 import { now } from './stats.js';
 
@@ -109,7 +108,10 @@ async function main(): Promise<void> {
   await section('pipeline', async () => {
     results.pipeline = await measurePipeline(corpus, { warmUpRounds: plan.pipelineWarmUpRounds, rounds: plan.pipelineRounds, sizes: SIZES, log });
   });
+  // The service sections' modules (BullMQ's and Redis' clients among them) are loaded only now: the
+  // pipeline section above runs in this process as a worker would, with no queue client in its heap.
   await section('latency', async () => {
+    const { measureLatency } = await import('./latency.js');
     results.latency = await measureLatency(corpus, {
       rounds: plan.latencyRounds,
       slices: plan.latencySlices,
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     });
   });
   await section('scale', async () => {
+    const { measureScale } = await import('./scale.js');
     results.scale = await measureScale(corpus, { jobsPerRun: plan.scaleJobs, setups: plan.scaleSetups, order: plan.scaleOrder, sizes: SIZES, raw: { format, quality }, deadline: started + DONE_BY * 1000, log });
   });
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
 import { uploadLoad } from './load.js';
+import { setupText, type ScaleSetup } from './scale-setup.js';
 import { coresBusyBetween, machineTicks } from './machine.js';
 import { parallelCeiling, pinnedCeiling, type RawOptions } from './raw-sharp.js';
 import { openQueue, type BenchQueue } from './redis-queue.js';
@@ -25,12 +26,6 @@ import { now, pool } from './stats.js';
  * each at its own default for one core. The same pair with both workers on both cores is measured
  * too, for contrast: there one worker at its default already keeps the machine busy.
  */
-export interface ScaleSetup {
-  /** 'own core': worker i runs on core i only, as on a one-core machine; 'shared': every worker on every core. */
-  readonly placement: 'own core' | 'shared';
-  /** WORKER_CONCURRENCY for the workers; when omitted, each runs at its own default for the cores it has. */
-  readonly concurrency?: number;
-}
 
 export interface ScaleRun {
   readonly setup: ScaleSetup;
@@ -219,12 +214,4 @@ async function oneRun(
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
-}
-
-/** "a core each, 2 jobs at once (its default)": how the workers of a setup ran, for the report. */
-export function setupText(setup: ScaleSetup, concurrency?: number): string {
-  const placement = setup.placement === 'own core' ? 'a core each' : 'sharing the cores';
-  if (setup.concurrency !== undefined) return `${placement}, WORKER_CONCURRENCY=${setup.concurrency}`;
-  const source = process.env.WORKER_CONCURRENCY ? 'WORKER_CONCURRENCY from the environment' : 'its default';
-  return `${placement}, ${concurrency === undefined ? source : `${concurrency} jobs at once (${source})`}`;
 }
