@@ -11,6 +11,7 @@ import { InMemoryStorageService } from '../src/adapters/memory/in-memory-storage
 import { storageModule } from '../src/wiring/adapter-modules.js';
 import { ImageRepository } from '../src/ports/image-repository.js';
 import type { CorpusImage } from './corpus.js';
+import { fileCreationMicros, settleFileCreation, type FileCreation } from './file-creation.js';
 import { rawSharpRender } from './raw-sharp.js';
 import { distribution, now, pool, type Distribution } from './stats.js';
 import { uniqueBytes } from './unique-bytes.js';
@@ -31,6 +32,8 @@ export interface PipelineResult {
   readonly rawSharp: Throughput;
   readonly ratio: number;
   readonly ratioStoreInMemory: number;
+  /** What creating a file in the data folder cost the kernel, before and after the timed rounds. */
+  readonly fileCreation: FileCreation;
 }
 
 interface Throughput {
@@ -48,6 +51,8 @@ export interface PipelineOptions {
   readonly warmUpRounds: number;
   readonly rounds: number;
   readonly sizes: readonly number[];
+  /** How long to wait, at most, for file creation in the data folder to settle (see file-creation.ts). */
+  readonly settleSeconds: number;
   readonly log: (line: string) => void;
 }
 
@@ -69,7 +74,7 @@ interface Totals {
   failed: number;
 }
 
-export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRounds, rounds, sizes, log }: PipelineOptions): Promise<PipelineResult> {
+export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRounds, rounds, sizes, settleSeconds, log }: PipelineOptions): Promise<PipelineResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
   const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
   // The composition root itself, with the scheduler never started: jobs are run here, by hand, and timed.
@@ -123,6 +128,10 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       return runJobs(withStoreInMemory(), freshBytes(), false);
     };
 
+    // Not the aftermath of deletes made just before (an earlier run's clean-up): see file-creation.ts.
+    const probes = path.join(dataDir, 'file-creation');
+    const settled = await settleFileCreation(probes, settleSeconds, log);
+
     // Warm-up (untimed), to measure a worker that has been running a while rather than one just
     // started: JIT tiers, libvips caches, the database file, and the store's shard folders
     // (renditions/<2 hex>/, 256 of them, each new one an extra mkdir and directory fsync). Over the
@@ -144,6 +153,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       const rates = SIDES.map((side) => `${side} ${rate(totals[side])}`).join(', ');
       log(`  pipeline round ${round + 1}/${rounds}, renditions/s (running totals): ${rates}`);
     }
+    const fileCreation = { ...settled, endMicros: fileCreationMicros(path.join(probes, 'end')) };
     const figures = (t: Totals) => ({
       images: t.images,
       renditions: t.renditions,
@@ -164,6 +174,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       rawSharp,
       ratio: imagehost.perSecond / rawSharp.perSecond,
       ratioStoreInMemory: storeInMemory.perSecond / rawSharp.perSecond,
+      fileCreation,
     };
   } finally {
     await host.close();
