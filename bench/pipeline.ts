@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Container } from 'inversify';
 import { GenerateThumbnails } from '../src/application/generate-thumbnails.js';
@@ -11,7 +10,7 @@ import { InMemoryStorageService } from '../src/adapters/memory/in-memory-storage
 import { storageModule } from '../src/wiring/adapter-modules.js';
 import { ImageRepository } from '../src/ports/image-repository.js';
 import type { CorpusImage } from './corpus.js';
-import { fileCreationMicros, settleFileCreation, type FileCreation } from './file-creation.js';
+import { fileCreationMicros, isolatedDataDir, settleFileCreation, type FileCreation } from './file-creation.js';
 import { rawSharpRender } from './raw-sharp.js';
 import { distribution, now, pool, type Distribution } from './stats.js';
 import { uniqueBytes } from './unique-bytes.js';
@@ -75,7 +74,7 @@ interface Totals {
 }
 
 export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRounds, rounds, sizes, settleSeconds, log }: PipelineOptions): Promise<PipelineResult> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-pipeline-'));
+  const { dir: dataDir, topDir } = await isolatedDataDir('pipeline-');
   const config = loadConfig({ ...tunables(), DATA_DIR: dataDir, THUMBNAIL_SIZES: sizes.join(','), LOG_LEVEL: 'silent' });
   // The composition root itself, with the scheduler never started: jobs are run here, by hand, and timed.
   const host = await createImagehost(config, createPinoLogger('silent'));
@@ -153,7 +152,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       const rates = SIDES.map((side) => `${side} ${rate(totals[side])}`).join(', ');
       log(`  pipeline round ${round + 1}/${rounds}, renditions/s (running totals): ${rates}`);
     }
-    const fileCreation = { ...settled, endMicros: fileCreationMicros(path.join(probes, 'end')) };
+    const fileCreation = { topDir, ...settled, endMicros: fileCreationMicros(path.join(probes, 'end')) };
     const figures = (t: Totals) => ({
       images: t.images,
       renditions: t.renditions,
