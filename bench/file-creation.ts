@@ -10,10 +10,10 @@ import { now, sleep } from './stats.js';
  * What creating files costs the kernel in a folder, right now. On ext4 without a journal (this machine's
  * disk), allocating an inode skips every inode of its group deleted in the last one to six minutes,
  * reading each one's deletion time on the way: after a large delete nearby (an earlier bench run's
- * clean-up, a test suite's temp folders), creating a file took 200 – 700 µs of CPU, nearly all the kernel’s, instead of
- * ~20, and measure 1's disk side paid it on every rendition (1 read 0.70 in one such run). So measure 1
- * keeps its data folder where no earlier deletes are (isolatedDataDir), probes the cost before it times,
- * waits for it to settle if it has not (within a bound), and reports what it found.
+ * clean-up, a test suite's temp folders), creating a file took 200 – 900 µs of CPU, nearly all the
+ * kernel's, instead of 10 – 25, and measure 1's disk side paid it on every rendition (1 read 0.70 in one
+ * such run). So measure 1 keeps its data folder away from earlier deletes (isolatedDataDir), probes the
+ * cost before it times, waits for it to settle if it has not (within a bound), and reports what it found.
  */
 export interface FileCreation {
   /** Whether the data folder's parent carries ext4's top-directory flag (see isolatedDataDir). */
@@ -42,8 +42,8 @@ export async function isolatedDataDir(prefix: string): Promise<{ dir: string; to
   return { dir: await mkdtemp(path.join(parent, prefix)), topDir };
 }
 
-/** Below this, creating a file costs what it does on a filesystem with no recent deletes nearby (~20 µs). */
-export const SETTLED_MICROS = 60;
+/** Below this, creating a file costs what it does on a filesystem with no recent deletes nearby (10 – 25 µs). */
+const SETTLED_MICROS = 60;
 const FOLDERS = 100;
 const PROBE_INTERVAL_MS = 10_000;
 
