@@ -28,12 +28,13 @@ export interface FileCreation {
 }
 
 /**
- * A new folder for measure 1's data, under `<tmp>/imagehost-bench`, which is marked as the top of a
- * hierarchy (`chattr +T`, ext2/3/4's EXT4_TOPDIR_FL) where the filesystem allows: ext4 then places each
- * new folder in it in a block group of its own choosing (its Orlov allocator, as for folders at the
- * root), away from the groups where the temp folder's other users (an earlier run, a test suite) have
- * just deleted files, instead of in the temp folder's own group. Elsewhere the flag is refused and
- * nothing changes. Resolves with the folder and whether the flag is set.
+ * A new folder for a section's data (measure 1's store and database, the services' DATA_DIR) under
+ * `<tmp>/imagehost-bench`, which is marked as the top of a hierarchy (`chattr +T`, ext2/3/4's
+ * EXT4_TOPDIR_FL) where the filesystem allows: ext4 then places each new folder in it in a block group
+ * of its own choosing (its Orlov allocator, as for folders at the root), away from the groups where the
+ * temp folder's other users (an earlier run, a test suite) have just deleted files, instead of in the
+ * temp folder's own group. Elsewhere the flag is refused and nothing changes. Resolves with the folder
+ * and whether the flag is set.
  */
 export async function isolatedDataDir(prefix: string): Promise<{ dir: string; topDir: boolean }> {
   const parent = path.join(os.tmpdir(), 'imagehost-bench');

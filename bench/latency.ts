@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { CorpusImage } from './corpus.js';
+import { isolatedDataDir } from './file-creation.js';
 import { uploadLoad, type UploadSample } from './load.js';
 import { memoryNow, startSampler, type RoundMemory } from './memory.js';
 import { readyTimes } from './ready-times.js';
@@ -62,8 +61,8 @@ const SETTLE_MS = 2000;
 export async function measureLatency(corpus: readonly CorpusImage[], options: LatencyOptions): Promise<LatencyResult> {
   const { rounds, slices, uploadsPerRound, clients, log } = options;
   await assertReachable('Redis (for the thumbnails-off server)', REDIS_URL, REDIS_START);
-  const onDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-on-'));
-  const offDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-off-'));
+  const onDir = (await isolatedDataDir('on-')).dir;
+  const offDir = (await isolatedDataDir('off-')).dir;
   const queueName = `imagehost-bench-off-${randomBytes(6).toString('hex')}`;
   const sizes = options.sizes.join(',');
   const servers: ServiceProcess[] = [];

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { CorpusImage } from './corpus.js';
+import { isolatedDataDir } from './file-creation.js';
 import { uploadLoad } from './load.js';
 import { setupText, type ScaleSetup } from './scale-setup.js';
 import { coresBusyBetween, machineTicks } from './machine.js';
@@ -101,7 +101,7 @@ export async function measureScale(
   const before = await ceilings();
   logCeilings('before', before);
   const database = await scratchPostgres();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imagehost-bench-scale-'));
+  const dataDir = (await isolatedDataDir('scale-')).dir;
   const queueName = `imagehost-bench-scale-${randomBytes(6).toString('hex')}`;
   const queue = openQueue(REDIS_URL, queueName);
   const env = { DATA_DIR: dataDir, DATABASE_URL: database.url, STORAGE: 'fs', QUEUE: 'bullmq', REDIS_URL, QUEUE_NAME: queueName, THUMBNAIL_SIZES: options.sizes.join(',') };
