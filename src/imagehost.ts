@@ -135,7 +135,7 @@ export async function createImagehost(config: Config, logger: Logger): Promise<I
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       adminToken: config.ADMIN_TOKEN,
       events,
-      adminMounts: await queueAdminMounts(scheduler),
+      adminMounts: queueAdminMounts(scheduler),
       readinessChecks,
       outerMiddleware: [
         requestLogging(logger),

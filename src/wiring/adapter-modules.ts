@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { ContainerModule } from 'inversify';
 import type { Config } from '../config.js';
+import type { Middleware } from 'koa';
 import type { HttpAppOptions } from '../adapters/http/http-app.js';
+import { QUEUE_DASHBOARD_PATH } from '../adapters/bullmq/dashboard-path.js';
 import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
 import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.js';
@@ -25,9 +27,10 @@ import { MikroOrmUploadReplays } from '../adapters/mikro-orm/mikro-orm-upload-re
 
 /**
  * One module per adapter family; main.ts picks them from configuration. The adapters of the scaled-out
- * stack (MinIO/S3, BullMQ, Redis) are imported only when configured, as the database drivers are: a
- * process on the embedded defaults never loads their clients, and its heap, which every full garbage
- * collection marks, stays that much smaller (see the README's Tuning).
+ * stack (MinIO/S3, BullMQ, Redis) are imported only when configured, as the database drivers are, and
+ * the queue dashboard only on its first request: a process on the embedded defaults never loads their
+ * clients, and its heap, which every full garbage collection marks, stays that much smaller (see the
+ * README's Tuning).
  */
 export function platformModule(logger: Logger): ContainerModule {
   return new ContainerModule(({ bind }) => {
@@ -98,14 +101,31 @@ export async function createScheduler(config: Config, logger: Logger): Promise<T
   });
 }
 
-/** The queue's dashboard (bull-board, under /admin/queues) when the scheduler is BullMQ's; none otherwise. */
-export async function queueAdminMounts(scheduler: TaskScheduler): Promise<NonNullable<HttpAppOptions['adminMounts']>> {
+/**
+ * The queue's dashboard (bull-board, under /admin/queues) when the scheduler is BullMQ's; none otherwise.
+ * bull-board is loaded on the dashboard's first request, not at start-up: worker processes, which never
+ * serve it, and API processes whose admins never open it, go without it.
+ */
+export function queueAdminMounts(scheduler: TaskScheduler): NonNullable<HttpAppOptions['adminMounts']> {
   if (scheduler instanceof InProcessTaskScheduler) return [];
-  const [{ BullMqTaskScheduler }, { queueDashboard }] = await Promise.all([
-    import('../adapters/bullmq/bullmq-task-scheduler.js'),
-    import('../adapters/bullmq/queue-dashboard.js'),
-  ]);
-  return scheduler instanceof BullMqTaskScheduler ? [queueDashboard(scheduler)] : [];
+  let dashboard: Promise<Middleware> | undefined;
+  const load = async (): Promise<Middleware> => {
+    const [{ BullMqTaskScheduler }, { queueDashboard }] = await Promise.all([
+      import('../adapters/bullmq/bullmq-task-scheduler.js'),
+      import('../adapters/bullmq/queue-dashboard.js'),
+    ]);
+    if (!(scheduler instanceof BullMqTaskScheduler)) throw new Error('the queue dashboard needs the BullMQ scheduler');
+    return queueDashboard(scheduler).middleware;
+  };
+  const middleware: Middleware = async (ctx, next) => {
+    // A failed load is tried again on the next request rather than remembered.
+    dashboard ??= load().catch((error: unknown) => {
+      dashboard = undefined;
+      throw error;
+    });
+    await (await dashboard)(ctx, next);
+  };
+  return [{ path: QUEUE_DASHBOARD_PATH, middleware }];
 }
 
 /** sharp, timed for /metrics when `metrics` is given. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_DASHBOARD_PATH } from '../../src/adapters/bullmq/queue-dashboard.js';
+import { QUEUE_DASHBOARD_PATH } from '../../src/adapters/bullmq/dashboard-path.js';
 import { metricsRoutes } from '../../src/adapters/http/metrics-routes.js';
 import { OPENAPI_DOCUMENT } from '../../src/adapters/http/openapi.js';
 import { ERROR_CODES } from '../../src/adapters/http/openapi-schemas.js';

@@ -3,8 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import type { Middleware } from 'koa';
 import type { BullMqTaskScheduler } from './bullmq-task-scheduler.js';
-
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+import { QUEUE_DASHBOARD_PATH } from './dashboard-path.js';
 
 /** bull-board's job dashboard for the scheduler's queue, to mount behind the admin token. */
 export function queueDashboard(scheduler: BullMqTaskScheduler): { path: string; middleware: Middleware } {
