@@ -29,11 +29,13 @@ console.log(JSON.stringify(loaded));
 /** The clients of the scaled-out stack: BullMQ, Redis, the queue dashboard (bull-board), PostgreSQL. */
 const CLIENTS = ['bullmq', 'ioredis', '@bull-board/api', 'pg'];
 const redisUp = await serviceReachable('Redis', TEST_REDIS_URL);
+/** This process's environment without the settings that pick adapters: each case names its own. */
+const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['QUEUE', 'STORAGE', 'DATABASE_URL'].includes(key)));
 
 async function clientsLoaded(env: Record<string, string>): Promise<string[]> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '--eval', SCRIPT], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', DEPENDENCY_TIMEOUT_SECONDS: '5', ...env },
+    env: { ...inherited, LOG_LEVEL: 'silent', DEPENDENCY_TIMEOUT_SECONDS: '5', ...env },
   });
   const files = JSON.parse(stdout) as string[];
   return CLIENTS.filter((name) => files.some((file) => file.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`)));
