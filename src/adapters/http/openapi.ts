@@ -2,11 +2,10 @@ import { DOCS_ASSET_TYPES, DOCS_ASSETS_PATH, DOCS_PAGE_PATH, OPENAPI_JSON_PATH }
 import { COMMON_HEADERS, COMMON_RESPONSES, IMAGE_PARAMETERS, IMAGE_PATHS, pageParameters } from './openapi-image-paths.js';
 import { adminOperation, errorResponse, header, json, operation, parameterRef, responseRef, schema, staticFile, text } from './openapi-parts.js';
 import { COMPONENT_SCHEMAS } from './openapi-schemas.js';
+import { QUEUE_DASHBOARD_PATH } from '../bullmq/dashboard-path.js';
 import type { OpenApiDocument, PathItem } from './openapi-types.js';
 
 const assetMediaTypes = [...new Set(Object.values(DOCS_ASSET_TYPES).map((type) => type.split(';')[0] ?? type))];
-/** bull-board's mount (QUEUE_DASHBOARD_PATH in adapters/bullmq; the document test keeps them equal). */
-const QUEUE_DASHBOARD_PATH = '/admin/queues';
 const noStore = { 'Cache-Control': header('`no-store`', true) };
 
 /** Background jobs: public counts, and the admin's failed list and retries. */
