@@ -7,6 +7,7 @@ import { createPinoLogger } from '../src/adapters/pino/pino-logger.js';
 import { loadConfig } from '../src/config.js';
 import { createImagehost, useCaseBindings } from '../src/imagehost.js';
 import { InMemoryStorageService } from '../src/adapters/memory/in-memory-storage-service.js';
+import { embedsSrgbProfile } from '../src/adapters/sharp/sharp-image-resizer.js';
 import { storageModule } from '../src/wiring/adapter-modules.js';
 import { ImageRepository } from '../src/ports/image-repository.js';
 import type { CorpusImage } from './corpus.js';
@@ -84,6 +85,8 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
     const jobMs: number[] = [];
     const freshBytes = () => corpus.map((image) => uniqueBytes(image.data));
+    // Raw sharp skips converting from an sRGB profile where imagehost's resizer does, decided here, untimed.
+    const ignoreIcc = await Promise.all(corpus.map((image) => embedsSrgbProfile(image.data)));
 
     /** Uploads `data` (untimed), then times its jobs. */
     const runJobs = async (container: Container, data: readonly Uint8Array[], timeJobs: boolean): Promise<Totals> => {
@@ -108,7 +111,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     const runRaw = async (items: readonly Uint8Array[]): Promise<Totals> => {
       const cpu = process.cpuUsage();
       const started = now();
-      const counts = await pool(items, concurrency, (data) => rawSharpRender(data, raw));
+      const counts = await pool(items, concurrency, (data, i) => rawSharpRender(data, raw, ignoreIcc[i]));
       return { seconds: (now() - started) / 1000, cpuMs: cpuMsSince(cpu), renditions: counts.reduce((a, b) => a + b, 0), images: counts.length, failed: 0 };
     };
     /** The host's own adapters and use cases but a store of its own in memory, fresh each round so it never grows. */

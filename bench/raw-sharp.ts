@@ -11,7 +11,9 @@ sharp.cache(false);
  * The yardstick for the thumbnail pipeline: sharp alone doing the same pixel work as imagehost's
  * resizer, with nothing around it (no sniffing, no probe, no storage, no database): one decode with
  * EXIF orientation applied, alpha flattened on white, sRGB; the largest box first, every smaller
- * size derived from its pixels; each encoded with the same format and quality.
+ * size derived from its pixels; each encoded with the same format and quality. `ignoreIcc` is the
+ * resizer's own choice for these bytes (an embedded profile that is sRGB in all but name is not
+ * converted from: see srgb-profile.ts), made by the caller beforehand, untimed.
  */
 export interface RawOptions {
   readonly sizes: readonly number[];
@@ -19,9 +21,9 @@ export interface RawOptions {
   readonly quality: number;
 }
 
-export async function rawSharpRender(bytes: Uint8Array, { sizes, format, quality }: RawOptions): Promise<number> {
+export async function rawSharpRender(bytes: Uint8Array, { sizes, format, quality }: RawOptions, ignoreIcc = false): Promise<number> {
   const largest = Math.max(...sizes);
-  const decoded = sharp(bytes, { failOn: 'error', sequentialRead: true, pages: 1, page: 0, limitInputPixels: 100_000_000 })
+  const decoded = sharp(bytes, { failOn: 'error', sequentialRead: true, pages: 1, page: 0, limitInputPixels: 100_000_000, ignoreIcc })
     .autoOrient()
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb');

@@ -1,9 +1,10 @@
 import { fileTypeFromBuffer } from 'file-type';
-import sharp, { type FailOnOptions, type Sharp } from 'sharp';
+import sharp, { type FailOnOptions, type Metadata, type Sharp } from 'sharp';
 import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from '../../domain/errors.js';
 import { mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize, type Dimensions } from '../../domain/thumbnail-size.js';
 import { avifDeclaredExtent } from './avif-extent.js';
+import { isSrgbProfile } from './srgb-profile.js';
 import { PLACEHOLDER_BOX, thumbHashOf } from './thumbhash-placeholder.js';
 import type {
   ImageInfo,
@@ -91,20 +92,28 @@ export class SharpImageResizer implements ImageResizer {
   }
 
   async probe(bytes: Uint8Array): Promise<ImageInfo> {
+    return (await this.inspect(bytes)).info;
+  }
+
+  /** The probe's findings, and whether the image embeds an sRGB profile (from the same header read). */
+  private async inspect(bytes: Uint8Array): Promise<{ info: ImageInfo; srgbProfile: boolean }> {
     const format = await sniff(bytes);
-    // The pixel limit is the caller's decision here: lifting it lets the header of a bomb be read.
-    const header = await translate(() => sharp(bytes, { limitInputPixels: false, failOn: FAIL_ON }).metadata());
+    const header = await readHeader(bytes);
     const { width, height } = header.autoOrient;
     if (!(width > 0 && height > 0)) throw new InvalidImageError(`the header declares ${width}×${height} pixels`);
+    const srgbProfile = header.icc !== undefined && isSrgbProfile(header.icc);
     // libvips leaves an AVIF whose ispe is beyond its coordinate limit at 1 pixel: the boxes say what it declares.
     const declared = format === 'avif' ? avifDeclaredExtent(bytes) : null;
-    if (declared && declared.width * declared.height > width * height) return { format, ...declared };
-    return { format, width, height };
+    if (declared && declared.width * declared.height > width * height) return { info: { format, ...declared }, srgbProfile };
+    return { info: { format, width, height }, srgbProfile };
   }
 
   async render(bytes: Uint8Array, { sizes, format, quality, source: known }: RenderOptions): Promise<RenderResult> {
-    // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder.
-    const source = known ? { ...known, format: await sniff(bytes) } : await this.probe(bytes);
+    // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder. The
+    // header is read even then, for its ICC profile (see srgb-profile.ts): far cheaper than converting from one.
+    const { info: source, srgbProfile } = known
+      ? { info: { ...known, format: await sniff(bytes) }, srgbProfile: await embedsSrgbProfile(bytes) }
+      : await this.inspect(bytes);
     const pixels = source.width * source.height;
     if (pixels > this.maxPixels) throw new ImageTooLargeError(pixels, this.maxPixels);
     const targets = sizes.map((size) => ({ size, ...ThumbnailSize.of(size).fit(source) }));
@@ -117,10 +126,11 @@ export class SharpImageResizer implements ImageResizer {
       return { size: target.size, width: info.width, height: info.height, contentType: mediaTypeOf(format), data };
     };
     return translate(async () => {
+      const decoded = this.decode(bytes, srgbProfile);
       // Always through raw pixels, even for one size: the placeholder needs pixels too, and a second
       // pipeline on `bytes` would decode the original again. Sizes are derived from the base with
       // fit() of the original dimensions, which keeps each identical to a direct resize of the original.
-      const { data, info } = await resized(this.decode(bytes), base).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await resized(decoded, base).raw().toBuffer({ resolveWithObject: true });
       const raw = { width: info.width, height: info.height, channels: info.channels };
       const renditions = Promise.all(targets.map((target) => encode(sharp(data, { raw }), target)));
       // Computed here while sharp encodes in its threads: cheaper than one more sharp pipeline.
@@ -135,8 +145,9 @@ export class SharpImageResizer implements ImageResizer {
     });
   }
 
-  private decode(bytes: Uint8Array): Sharp {
-    const input = sharp(bytes, { limitInputPixels: this.maxPixels, failOn: FAIL_ON, sequentialRead: true, pages: 1, page: 0 });
+  /** The first frame or page, EXIF orientation applied, alpha flattened on white, in sRGB (see srgb-profile.ts for `ignoreIcc`). */
+  private decode(bytes: Uint8Array, ignoreIcc: boolean): Sharp {
+    const input = sharp(bytes, { limitInputPixels: this.maxPixels, failOn: FAIL_ON, sequentialRead: true, pages: 1, page: 0, ignoreIcc });
     return this.limited(input).autoOrient().flatten({ background: '#ffffff' }).toColourspace('srgb');
   }
 
@@ -155,6 +166,20 @@ async function sniff(bytes: Uint8Array): Promise<ImageFormat> {
 
 function resized(pipeline: Sharp, { width, height }: Dimensions): Sharp {
   return pipeline.resize({ width, height, fit: 'fill' });
+}
+
+/**
+ * Whether `bytes` embed an ICC profile that is sRGB in all but name, so that decoding them with it
+ * ignored gives the pixels converting from it would (see srgb-profile.ts). Reads the header only.
+ */
+export async function embedsSrgbProfile(bytes: Uint8Array): Promise<boolean> {
+  const { icc } = await readHeader(bytes);
+  return icc !== undefined && isSrgbProfile(icc);
+}
+
+/** The header, without decoding pixels. The pixel limit is the caller's decision here: lifting it lets the header of a bomb be read. */
+function readHeader(bytes: Uint8Array): Promise<Metadata> {
+  return translate(() => sharp(bytes, { limitInputPixels: false, failOn: FAIL_ON }).metadata());
 }
 
 /** Runs a sharp call, turning libvips failures into InvalidImageError (cause kept). */
