@@ -41,6 +41,11 @@ describe('embedded ICC profiles', () => {
     const tagged = withIccProfile(untagged, name === 'srgb' ? await namedProfile('srgb') : HP_STYLE_SRGB);
     expect(await renditionBytes(tagged)).toEqual(await renditionBytes(untagged));
     expect(profileIgnored(tagged)).toBe(true);
+    // So too when the caller knows the header (a job, from the image's row): only then is the container scanned first.
+    sharpCalls.length = 0;
+    const source = { format: 'jpeg', width: 640, height: 400 } as const;
+    await resizer.render(tagged, { sizes: [300], format: 'jpeg', quality: 85, source });
+    expect(profileIgnored(tagged)).toBe(true);
     // The premise, through lcms itself: converting from this profile to sRGB moves no value by more than one.
     expect(await largestDifference(tagged, tagged, [{}, { ignoreIcc: true }])).toBeLessThanOrEqual(1);
   });

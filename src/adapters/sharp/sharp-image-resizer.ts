@@ -4,6 +4,7 @@ import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from
 import { mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize, type Dimensions } from '../../domain/thumbnail-size.js';
 import { avifDeclaredExtent } from './avif-extent.js';
+import { mayEmbedIccProfile } from './profile-presence.js';
 import { isSrgbProfile } from './srgb-profile.js';
 import { PLACEHOLDER_BOX, thumbHashOf } from './thumbhash-placeholder.js';
 import type {
@@ -66,7 +67,9 @@ const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sh
  * 30000 × 30000 probes in milliseconds. `render` rejects images above `maxPixels` with
  * ImageTooLargeError before decoding, decodes the first frame/page once (EXIF orientation applied,
  * alpha flattened on white, sRGB) into raw pixels at the largest size asked (at least the 32-px
- * placeholder box), then derives every size and the ThumbHash placeholder from those pixels. Sizes
+ * placeholder box), then derives every size and the ThumbHash placeholder from those pixels. An
+ * embedded ICC profile is converted from, unless it is sRGB in all but name: then it is ignored, which
+ * gives the same pixels in far less time (srgb-profile.ts). Sizes
  * follow {@link ThumbnailSize.fit} exactly, computed from the original dimensions. Outputs carry no metadata.
  */
 export class SharpImageResizer implements ImageResizer {
@@ -95,25 +98,22 @@ export class SharpImageResizer implements ImageResizer {
     return (await this.inspect(bytes)).info;
   }
 
-  /** The probe's findings, and whether the image embeds an sRGB profile (from the same header read). */
-  private async inspect(bytes: Uint8Array): Promise<{ info: ImageInfo; srgbProfile: boolean }> {
+  /** The probe's findings, and the ICC profile the header embeds, if any. */
+  private async inspect(bytes: Uint8Array): Promise<{ info: ImageInfo; icc: Uint8Array | undefined }> {
     const format = await sniff(bytes);
-    const header = await readHeader(bytes);
-    const { width, height } = header.autoOrient;
+    const { autoOrient, icc } = await readHeader(bytes);
+    const { width, height } = autoOrient;
     if (!(width > 0 && height > 0)) throw new InvalidImageError(`the header declares ${width}×${height} pixels`);
-    const srgbProfile = header.icc !== undefined && isSrgbProfile(header.icc);
     // libvips leaves an AVIF whose ispe is beyond its coordinate limit at 1 pixel: the boxes say what it declares.
     const declared = format === 'avif' ? avifDeclaredExtent(bytes) : null;
-    if (declared && declared.width * declared.height > width * height) return { info: { format, ...declared }, srgbProfile };
-    return { info: { format, width, height }, srgbProfile };
+    if (declared && declared.width * declared.height > width * height) return { info: { format, ...declared }, icc };
+    return { info: { format, width, height }, icc };
   }
 
   async render(bytes: Uint8Array, { sizes, format, quality, source: known }: RenderOptions): Promise<RenderResult> {
     // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder. The
-    // header is read even then, for its ICC profile (see srgb-profile.ts): far cheaper than converting from one.
-    const { info: source, srgbProfile } = known
-      ? { info: { ...known, format: await sniff(bytes) }, srgbProfile: await embedsSrgbProfile(bytes) }
-      : await this.inspect(bytes);
+    // header is read even then where the container may hold an ICC profile: far cheaper than converting from an sRGB one.
+    const { info: source, icc } = known ? await withProfile(bytes, { ...known, format: await sniff(bytes) }) : await this.inspect(bytes);
     const pixels = source.width * source.height;
     if (pixels > this.maxPixels) throw new ImageTooLargeError(pixels, this.maxPixels);
     const targets = sizes.map((size) => ({ size, ...ThumbnailSize.of(size).fit(source) }));
@@ -126,7 +126,7 @@ export class SharpImageResizer implements ImageResizer {
       return { size: target.size, width: info.width, height: info.height, contentType: mediaTypeOf(format), data };
     };
     return translate(async () => {
-      const decoded = this.decode(bytes, srgbProfile);
+      const decoded = this.decode(bytes, icc !== undefined && isSrgbProfile(icc));
       // Always through raw pixels, even for one size: the placeholder needs pixels too, and a second
       // pipeline on `bytes` would decode the original again. Sizes are derived from the base with
       // fit() of the original dimensions, which keeps each identical to a direct resize of the original.
@@ -168,9 +168,14 @@ function resized(pipeline: Sharp, { width, height }: Dimensions): Sharp {
   return pipeline.resize({ width, height, fit: 'fill' });
 }
 
+/** `info` as the caller knows it, and the ICC profile the header embeds where the container may hold one. */
+async function withProfile(bytes: Uint8Array, info: ImageInfo): Promise<{ info: ImageInfo; icc: Uint8Array | undefined }> {
+  return { info, icc: mayEmbedIccProfile(bytes, info.format) ? (await readHeader(bytes)).icc : undefined };
+}
+
 /**
- * Whether `bytes` embed an ICC profile that is sRGB in all but name, so that decoding them with it
- * ignored gives the pixels converting from it would (see srgb-profile.ts). Reads the header only.
+ * Whether `bytes` embed an ICC profile that is sRGB in all but name, so that the resizer decodes them
+ * with it ignored (see srgb-profile.ts). Reads the header only.
  */
 export async function embedsSrgbProfile(bytes: Uint8Array): Promise<boolean> {
   const { icc } = await readHeader(bytes);

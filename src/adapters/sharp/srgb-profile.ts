@@ -42,10 +42,19 @@ function matchesSrgb(view: DataView): boolean {
   return CURVES.every((signature) => {
     const offset = tags.get(signature);
     const curve = offset === undefined ? null : toneCurve(view, offset);
-    // Each 8-bit value, taken to linear light by this curve and back by sRGB's, must land on itself.
-    return curve !== null && Array.from({ length: 256 }, (_, i) => i).every((i) => Math.abs(srgbEncode(curve(i / 255)) * 255 - i) < 0.5);
+    if (curve === null) return false;
+    // Each 8-bit value, taken to linear light by this curve and back by sRGB's, must land on itself:
+    // its linear value must lie strictly between sRGB's for the half steps either side.
+    for (let i = 0; i < 256; i++) {
+      const linear = curve(i / 255);
+      if (!(linear > HALF_STEPS[i]! && linear < HALF_STEPS[i + 1]!)) return false;
+    }
+    return true;
   });
 }
+
+/** sRGB's linear light at i − ½ steps (i = 0 – 256), open-ended at both ends. */
+const HALF_STEPS = Array.from({ length: 257 }, (_, i) => (i === 0 ? -Infinity : i === 256 ? Infinity : srgbDecode((i - 0.5) / 255)));
 
 /** Tag signature → offset of its data. */
 function tagTable(view: DataView): Map<string, number> {
@@ -66,12 +75,13 @@ function toneCurve(view: DataView, offset: number): ((x: number) => number) | nu
   if (type === 'curv') {
     const count = view.getUint32(offset + 8);
     if (count < 2) return null; // identity or a pure gamma: not sRGB's curve
-    const table = Array.from({ length: count }, (_, i) => view.getUint16(offset + 12 + 2 * i) / 65535);
+    if (offset + 12 + 2 * count > view.byteLength) return null;
+    const entry = (i: number) => view.getUint16(offset + 12 + 2 * i) / 65535;
     return (x) => {
       const position = x * (count - 1);
       const below = Math.floor(position);
       const above = Math.min(below + 1, count - 1);
-      return table[below]! + (table[above]! - table[below]!) * (position - below);
+      return entry(below) + (entry(above) - entry(below)) * (position - below);
     };
   }
   if (type === 'para') {
@@ -93,10 +103,9 @@ function parametric(kind: number, x: number, g: number, a: number, b: number, c:
   return x >= d ? (a * x + b) ** g + e : c * x + f;
 }
 
-/** sRGB's own encoding, linear light to device value. */
-function srgbEncode(linear: number): number {
-  const clamped = Math.min(Math.max(linear, 0), 1);
-  return clamped <= 0.0031308 ? 12.92 * clamped : 1.055 * clamped ** (1 / 2.4) - 0.055;
+/** sRGB's own decoding, device value to linear light. */
+function srgbDecode(value: number): number {
+  return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
 }
 
 function s15Fixed16(view: DataView, offset: number): number {
