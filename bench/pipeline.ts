@@ -85,7 +85,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
     const jobMs: number[] = [];
     const freshBytes = () => corpus.map((image) => uniqueBytes(image.data));
-    // Raw sharp skips converting from an sRGB profile where imagehost's resizer does, decided here, untimed.
+    // Raw sharp skips the conversion from an sRGB profile wherever imagehost's resizer skips it: decided here, untimed.
     const ignoreIcc = await Promise.all(corpus.map((image) => embedsSrgbProfile(image.data)));
 
     /** Uploads `data` (untimed), then times its jobs. */

@@ -2,11 +2,12 @@ import type { ImageFormat } from '../../domain/image-format.js';
 
 /**
  * Whether `bytes` may embed an ICC profile, read from the container's own structure without any
- * decoder: false only where it says plainly that there is none (a JPEG with no APP2 "ICC_PROFILE"
- * segment before its scan, a PNG with no iCCP chunk before its pixel data, a WebP in the simple
- * format, which has no room for one). Anything else, malformed bytes and the other formats included, may: the caller then
- * reads the header with libvips. A wrong "may" costs one header read; "no" is never said of a profile
- * libvips would find before the pixels, so the answer never changes a decode's pixels.
+ * decoder: false only where it says there is none (a JPEG with no APP2 "ICC_PROFILE" segment before
+ * its scan, a PNG with no iCCP chunk before its pixel data, a WebP in the simple format, which has no
+ * room for one). Malformed bytes and the other formats may: the caller then reads the header with
+ * libvips. The answer only decides whether the header is read for a profile whose conversion can be
+ * skipped: where it wrongly says no, libvips still finds the profile and converts from it, as it
+ * always did, so no answer changes a decode's pixels.
  */
 export function mayEmbedIccProfile(bytes: Uint8Array, format: ImageFormat): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

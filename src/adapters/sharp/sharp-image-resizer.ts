@@ -69,8 +69,8 @@ const ENCODERS: Record<RenditionFormat, (pipeline: Sharp, quality: number) => Sh
  * alpha flattened on white, sRGB) into raw pixels at the largest size asked (at least the 32-px
  * placeholder box), then derives every size and the ThumbHash placeholder from those pixels. An
  * embedded ICC profile is converted from, unless it is sRGB in all but name: then it is ignored, which
- * gives the same pixels in far less time (srgb-profile.ts). Sizes
- * follow {@link ThumbnailSize.fit} exactly, computed from the original dimensions. Outputs carry no metadata.
+ * gives the same pixels in far less time (srgb-profile.ts). Sizes follow {@link ThumbnailSize.fit}
+ * exactly, computed from the original dimensions. Outputs carry no metadata.
  */
 export class SharpImageResizer implements ImageResizer {
   private readonly maxPixels: number;
