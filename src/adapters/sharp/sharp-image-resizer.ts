@@ -126,7 +126,7 @@ export class SharpImageResizer implements ImageResizer {
       return { size: target.size, width: info.width, height: info.height, contentType: mediaTypeOf(format), data };
     };
     return translate(async () => {
-      const decoded = this.decode(bytes, icc !== undefined && isSrgbProfile(icc));
+      const decoded = this.decode(bytes, isSrgbProfile(icc));
       // Always through raw pixels, even for one size: the placeholder needs pixels too, and a second
       // pipeline on `bytes` would decode the original again. Sizes are derived from the base with
       // fit() of the original dimensions, which keeps each identical to a direct resize of the original.
@@ -178,8 +178,7 @@ async function withProfile(bytes: Uint8Array, info: ImageInfo): Promise<{ info: 
  * with it ignored (see srgb-profile.ts). Reads the header only.
  */
 export async function embedsSrgbProfile(bytes: Uint8Array): Promise<boolean> {
-  const { icc } = await readHeader(bytes);
-  return icc !== undefined && isSrgbProfile(icc);
+  return isSrgbProfile((await readHeader(bytes)).icc);
 }
 
 /** The header, without decoding pixels. The pixel limit is the caller's decision here: lifting it lets the header of a bomb be read. */

@@ -11,11 +11,12 @@
  * hold no lookup tables (A2B / B2A / D2B tags), which lcms would use in place of the matrix for
  * sharp's perceptual intent. Anything else, or anything malformed, is not sRGB: the caller converts.
  */
-export function isSrgbProfile(icc: Uint8Array): boolean {
+export function isSrgbProfile(icc: Uint8Array | undefined): boolean {
+  if (icc === undefined) return false; // no profile: nothing to skip
   try {
     return matchesSrgb(new DataView(icc.buffer, icc.byteOffset, icc.byteLength));
   } catch {
-    return false; // a truncated table or a tag pointing past the end: not a profile to trust
+    return false; // a tag table, tag or curve reaching past the end: not a profile to trust
   }
 }
 
@@ -75,7 +76,6 @@ function toneCurve(view: DataView, offset: number): ((x: number) => number) | nu
   if (type === 'curv') {
     const count = view.getUint32(offset + 8);
     if (count < 2) return null; // identity or a pure gamma: not sRGB's curve
-    if (offset + 12 + 2 * count > view.byteLength) return null;
     const entry = (i: number) => view.getUint16(offset + 12 + 2 * i) / 65535;
     return (x) => {
       const position = x * (count - 1);
