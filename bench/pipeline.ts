@@ -32,6 +32,8 @@ export interface PipelineResult {
   readonly rawSharp: Throughput;
   readonly ratio: number;
   readonly ratioStoreInMemory: number;
+  /** imagehost ÷ raw sharp in each timed round alone: how far one ~1-s stretch of the machine moves the ratio. */
+  readonly roundRatios: readonly number[];
   /** What creating a file in the data folder cost the kernel, before and after the timed rounds. */
   readonly fileCreation: FileCreation;
 }
@@ -144,15 +146,18 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     }
     if (warmUpRounds > 0) log(`  pipeline: ${warmUpRounds} untimed warm-up round(s) done`);
 
+    const roundRatios: number[] = [];
     const totals = Object.fromEntries(SIDES.map((side) => [side, { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }])) as Record<Side, Totals>;
     for (let round = 0; round < rounds; round++) {
       const data = freshBytes();
       // Alternate the order, so a drift in machine speed hits every side alike.
+      const inRound = {} as Record<Side, Totals>;
       for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-        const r = await run(side, data, true);
+        const r = (inRound[side] = await run(side, data, true));
         for (const key of Object.keys(r) as (keyof Totals)[]) totals[side][key] += r[key];
       }
-      const rates = SIDES.map((side) => `${side} ${rate(totals[side])}`).join(', ');
+      roundRatios.push(rate(inRound.imagehost) / rate(inRound.raw));
+      const rates = SIDES.map((side) => `${side} ${rate(totals[side]).toFixed(1)}`).join(', ');
       log(`  pipeline round ${round + 1}/${rounds}, renditions/s (running totals): ${rates}`);
     }
     const fileCreation = { topDir, ...settled, endMicros: fileCreationMicros(path.join(probes, 'end')) };
@@ -176,6 +181,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       rawSharp,
       ratio: imagehost.perSecond / rawSharp.perSecond,
       ratioStoreInMemory: storeInMemory.perSecond / rawSharp.perSecond,
+      roundRatios,
       fileCreation,
     };
   } finally {
@@ -189,6 +195,6 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
-function rate(t: { renditions: number; seconds: number }): string {
-  return (t.renditions / t.seconds).toFixed(1);
+function rate(t: { renditions: number; seconds: number }): number {
+  return t.renditions / t.seconds;
 }
