@@ -3,7 +3,7 @@ import type { PipelineResult } from './pipeline.js';
 import type { ResizerResult } from './resizer.js';
 import type { ScaleResult } from './scale.js';
 import { setupText } from './scale-setup.js';
-import { fmt, percentile } from './stats.js';
+import { fmt, median, percentile } from './stats.js';
 
 /** One line of the results table: a figure, its yardstick measured in the same run, their ratio, the target. */
 export interface Row {
@@ -35,7 +35,7 @@ export function buildRows(results: Results): Row[] {
   const { pipeline: p, resizer: z, latency: l, scale: s, errors } = results;
   if (p) {
     rows.push(row('1 pipeline throughput (GenerateThumbnails)', `${fmt(p.imagehost.perSecond)} renditions/s`, `raw sharp ${fmt(p.rawSharp.perSecond)}/s`, p.ratio, { op: '>=', value: 0.85 }));
-    const [low, middle, high] = [percentile(p.roundRatios, 25), percentile(p.roundRatios, 50), percentile(p.roundRatios, 75)];
+    const [low, middle, high] = [percentile(p.roundRatios, 25), median(p.roundRatios), percentile(p.roundRatios, 75)];
     const spread = `median ${fmt(middle, 2)}, middle half ${fmt(low, 2)} – ${fmt(high, 2)} (${p.roundRatios.length} rounds)`;
     rows.push(row('1 the same, each round alone (the machine\'s spread)', spread, `all rounds ${fmt(p.ratio, 2)}`, middle));
     const cpu = { ih: p.imagehost.cpuMsPerImage, raw: p.rawSharp.cpuMsPerImage };
