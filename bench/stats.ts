@@ -17,9 +17,9 @@ export function percentile(samples: readonly number[], p: number): number {
 
 /** The middle value, or the mean of the two middle ones; NaN when there are none. */
 export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   const half = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
 }
 
