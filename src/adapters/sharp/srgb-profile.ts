@@ -28,30 +28,44 @@ const COLORANTS = {
 } as const;
 const COLORANT_TOLERANCE = 0.001;
 const CURVES = ['rTRC', 'gTRC', 'bTRC'] as const;
+/** Lookup-table tags, which lcms would use in place of the matrix and curves. */
+const LOOKUP_TABLE = /^(A2B|B2A|D2B)/;
 const HEADER_BYTES = 128;
 
+// Plain loops and functions declared once, no closures made per call: this runs in every job whose
+// image embeds a profile, and V8 drops the optimized code of closures that no longer exist at each full
+// garbage collection, which a worker's image buffers bring every few dozen jobs. Closures here were
+// compiled again after each one (see the README's Tuning).
 function matchesSrgb(view: DataView): boolean {
   if (view.byteLength < HEADER_BYTES + 4) return false;
   if (text(view, 36) !== 'acsp' || text(view, 16) !== 'RGB ' || text(view, 20) !== 'XYZ ') return false;
   const tags = tagTable(view);
-  if ([...tags.keys()].some((signature) => /^(A2B|B2A|D2B)/.test(signature))) return false;
+  for (const signature of tags.keys()) if (LOOKUP_TABLE.test(signature)) return false;
   for (const [signature, expected] of Object.entries(COLORANTS)) {
     const offset = tags.get(signature);
     if (offset === undefined || text(view, offset) !== 'XYZ ') return false;
-    if (expected.some((value, i) => Math.abs(s15Fixed16(view, offset + 8 + 4 * i) - value) > COLORANT_TOLERANCE)) return false;
+    for (let i = 0; i < expected.length; i++) {
+      if (Math.abs(s15Fixed16(view, offset + 8 + 4 * i) - expected[i]!) > COLORANT_TOLERANCE) return false;
+    }
   }
-  return CURVES.every((signature) => {
+  for (const signature of CURVES) {
     const offset = tags.get(signature);
     const curve = offset === undefined ? null : toneCurve(view, offset);
-    if (curve === null) return false;
-    // Each 8-bit value, taken to linear light by this curve and back by sRGB's, must land on itself:
-    // its linear value must lie strictly between sRGB's for the half steps either side.
-    for (let i = 0; i < 256; i++) {
-      const linear = curve(i / 255);
-      if (!(linear > HALF_STEPS[i]! && linear < HALF_STEPS[i + 1]!)) return false;
-    }
-    return true;
-  });
+    if (curve === null || !keepsEvery8BitValue(curve)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether each 8-bit value, taken to linear light by `curve` and back by sRGB's, lands on itself: its
+ * linear value must lie strictly between sRGB's for the half steps either side.
+ */
+function keepsEvery8BitValue(curve: ToneCurve): boolean {
+  for (let i = 0; i < 256; i++) {
+    const linear = linearLight(curve, i / 255);
+    if (!(linear > HALF_STEPS[i]! && linear < HALF_STEPS[i + 1]!)) return false;
+  }
+  return true;
 }
 
 /** sRGB's linear light at i − ½ steps (i = 0 – 256), open-ended at both ends. */
@@ -70,32 +84,55 @@ function tagTable(view: DataView): Map<string, number> {
   return tags;
 }
 
-/** A `curv` or `para` tone curve as a function from device value to linear light (both 0 – 1); null for any other type. */
-function toneCurve(view: DataView, offset: number): ((x: number) => number) | null {
+/** A tone curve: sampled (`curv`, `count` 16-bit entries from `offset`) or parametric (`para`). */
+type ToneCurve =
+  | { readonly type: 'curv'; readonly view: DataView; readonly offset: number; readonly count: number }
+  | ({ readonly type: 'para' } & Parametric);
+
+/** The ICC's parametric curve of type `kind` (0 – 4) and its parameters, those the type leaves out at their neutral values. */
+interface Parametric {
+  readonly kind: number;
+  readonly g: number;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  readonly e: number;
+  readonly f: number;
+}
+
+/** The `curv` or `para` tone curve at `offset`; null for any other type, and for an identity or a pure gamma `curv`. */
+function toneCurve(view: DataView, offset: number): ToneCurve | null {
   const type = text(view, offset);
   if (type === 'curv') {
     const count = view.getUint32(offset + 8);
-    if (count < 2) return null; // identity or a pure gamma: not sRGB's curve
-    const entry = (i: number) => view.getUint16(offset + 12 + 2 * i) / 65535;
-    return (x) => {
-      const position = x * (count - 1);
-      const below = Math.floor(position);
-      const above = Math.min(below + 1, count - 1);
-      return entry(below) + (entry(above) - entry(below)) * (position - below);
-    };
+    return count < 2 ? null : { type, view, offset: offset + 12, count };
   }
   if (type === 'para') {
     const kind = view.getUint16(offset + 8);
-    const parameters = [1, 3, 4, 5, 7][kind];
-    if (parameters === undefined) return null;
-    const [g, a = 1, b = 0, c = 0, d = 0, e = 0, f = 0] = Array.from({ length: parameters }, (_, i) => s15Fixed16(view, offset + 12 + 4 * i));
-    return (x) => parametric(kind, x, g!, a, b, c, d, e, f);
+    const count = [1, 3, 4, 5, 7][kind];
+    if (count === undefined) return null;
+    const parameters: number[] = [];
+    for (let i = 0; i < count; i++) parameters.push(s15Fixed16(view, offset + 12 + 4 * i));
+    const [g, a = 1, b = 0, c = 0, d = 0, e = 0, f = 0] = parameters;
+    return { type, kind, g: g!, a, b, c, d, e, f };
   }
   return null;
 }
 
-/** The ICC's parametric curve types 0 – 4. */
-function parametric(kind: number, x: number, g: number, a: number, b: number, c: number, d: number, e: number, f: number): number {
+/** `curve` at device value `x`, as linear light (both 0 – 1); a sampled curve interpolates linearly between entries. */
+function linearLight(curve: ToneCurve, x: number): number {
+  if (curve.type === 'para') return parametric(curve, x);
+  const { view, offset, count } = curve;
+  const position = x * (count - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, count - 1);
+  const low = view.getUint16(offset + 2 * below) / 65535;
+  return low + (view.getUint16(offset + 2 * above) / 65535 - low) * (position - below);
+}
+
+/** The ICC's parametric curve types 0 – 4 at `x`. */
+function parametric({ kind, g, a, b, c, d, e, f }: Parametric, x: number): number {
   if (kind === 0) return x ** g;
   if (kind === 1) return x >= -b / a ? (a * x + b) ** g : 0;
   if (kind === 2) return x >= -b / a ? (a * x + b) ** g + c : c;

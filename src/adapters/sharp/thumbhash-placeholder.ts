@@ -25,8 +25,8 @@ const SAMPLES = 8;
  */
 export function thumbHashOf({ data, width, height, channels }: RawPixels): string {
   const box = PLACEHOLDER_BOX.fit({ width, height });
-  const rows = Array.from({ length: box.height }, (_, y) => samplesOf(y, box.height, height));
-  const columns = Array.from({ length: box.width }, (_, x) => samplesOf(x, box.width, width));
+  const rows = samplesAlong(box.height, height);
+  const columns = samplesAlong(box.width, width);
   // Grey pixels (one channel) count their one value as red, green and blue.
   const [green, blue] = channels >= 3 ? [1, 2] : [0, 0];
   const rgba = new Uint8Array(box.width * box.height * 4);
@@ -52,6 +52,17 @@ export function thumbHashOf({ data, width, height, channels }: RawPixels): strin
     }
   }
   return Buffer.from(rgbaToThumbHash(box.width, box.height, rgba)).toString('base64');
+}
+
+/**
+ * The source indexes sampled for each of `count` box pixels along an axis of `size`. A loop, not
+ * Array.from with a callback: V8 drops the optimized code of a closure made per call at each full
+ * garbage collection (see srgb-profile.ts).
+ */
+function samplesAlong(count: number, size: number): number[][] {
+  const samples: number[][] = [];
+  for (let index = 0; index < count; index++) samples.push(samplesOf(index, count, size));
+  return samples;
 }
 
 /** Up to SAMPLES evenly spaced source indexes in the stretch that box pixel `index` of `count` covers of `size`. */
