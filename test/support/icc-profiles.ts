@@ -61,12 +61,28 @@ export const HP_STYLE_SRGB = profile([...SRGB_COLORANTS, ...['rTRC', 'gTRC', 'bT
 
 /** `jpeg` with `icc` embedded as its APP2 ICC_PROFILE segment, right after SOI: the same pixel data, tagged. */
 export function withIccProfile(jpeg: Uint8Array, icc: Uint8Array): Buffer {
-  const marker = Buffer.from('ICC_PROFILE\0', 'latin1');
-  const segment = Buffer.alloc(4 + marker.length + 2);
-  segment.writeUInt16BE(0xffe2, 0);
-  segment.writeUInt16BE(2 + marker.length + 2 + icc.length, 2);
-  marker.copy(segment, 4);
-  segment.writeUInt8(1, 4 + marker.length); // chunk 1
-  segment.writeUInt8(1, 5 + marker.length); // of 1
-  return Buffer.concat([jpeg.subarray(0, 2), segment, icc, jpeg.subarray(2)]);
+  return withIccSegments(jpeg, [{ number: 1, count: 1, data: icc }]);
+}
+
+export interface IccSegment {
+  readonly number: number;
+  readonly count: number;
+  readonly data: Uint8Array;
+  /** What the segment is named instead of `ICC_PROFILE\0`, for look-alikes. */
+  readonly name?: string;
+}
+
+/** `jpeg` with these APP2 segments, in this order, right after SOI. */
+export function withIccSegments(jpeg: Uint8Array, segments: readonly IccSegment[]): Buffer {
+  const parts = segments.map(({ number, count, data, name = 'ICC_PROFILE\0' }) => {
+    const marker = Buffer.from(name, 'latin1');
+    const head = Buffer.alloc(4 + marker.length + 2);
+    head.writeUInt16BE(0xffe2, 0);
+    head.writeUInt16BE(2 + marker.length + 2 + data.length, 2);
+    marker.copy(head, 4);
+    head.writeUInt8(number, 4 + marker.length);
+    head.writeUInt8(count, 5 + marker.length);
+    return Buffer.concat([head, data]);
+  });
+  return Buffer.concat([jpeg.subarray(0, 2), ...parts, jpeg.subarray(2)]);
 }

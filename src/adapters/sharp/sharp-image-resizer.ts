@@ -4,7 +4,7 @@ import { ImageTooLargeError, InvalidImageError, UnsupportedMediaTypeError } from
 import { mediaTypeOf, type ImageFormat } from '../../domain/image-format.js';
 import { ThumbnailSize, type Dimensions } from '../../domain/thumbnail-size.js';
 import { avifDeclaredExtent } from './avif-extent.js';
-import { mayEmbedIccProfile } from './profile-presence.js';
+import { embeddedIccProfile, UNKNOWN } from './embedded-profile.js';
 import { isSrgbProfile } from './srgb-profile.js';
 import { PLACEHOLDER_BOX, thumbHashOf } from './thumbhash-placeholder.js';
 import type {
@@ -111,8 +111,8 @@ export class SharpImageResizer implements ImageResizer {
   }
 
   async render(bytes: Uint8Array, { sizes, format, quality, source: known }: RenderOptions): Promise<RenderResult> {
-    // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder. The
-    // header is read even then where the container may hold an ICC profile: far cheaper than converting from an sRGB one.
+    // Sniffed even when the caller knows the header: only accepted formats ever reach the decoder. Its
+    // ICC profile is looked for even then (see withProfile): far cheaper than converting from an sRGB one.
     const { info: source, icc } = known ? await withProfile(bytes, { ...known, format: await sniff(bytes) }) : await this.inspect(bytes);
     const pixels = source.width * source.height;
     if (pixels > this.maxPixels) throw new ImageTooLargeError(pixels, this.maxPixels);
@@ -168,9 +168,10 @@ function resized(pipeline: Sharp, { width, height }: Dimensions): Sharp {
   return pipeline.resize({ width, height, fit: 'fill' });
 }
 
-/** `info` as the caller knows it, and the ICC profile the header embeds where the container may hold one. */
+/** `info` as the caller knows it, and the ICC profile the header embeds: from the container where it tells, else from libvips. */
 async function withProfile(bytes: Uint8Array, info: ImageInfo): Promise<{ info: ImageInfo; icc: Uint8Array | undefined }> {
-  return { info, icc: mayEmbedIccProfile(bytes, info.format) ? (await readHeader(bytes)).icc : undefined };
+  const embedded = embeddedIccProfile(bytes, info.format);
+  return { info, icc: embedded === UNKNOWN ? (await readHeader(bytes)).icc : embedded };
 }
 
 /**
