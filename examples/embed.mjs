@@ -40,7 +40,9 @@ const logger = {
 const storageFolder = folder ?? (await mkdtemp(path.join(os.tmpdir(), 'imagehost-example-')));
 const storage = new FsStorageService(storageFolder);
 const images = new InMemoryImageRepository();
-const resizer = new SharpImageResizer({ maxPixels: limits.maxPixels, timeoutSeconds: 30 });
+// As the service runs it: one libvips thread an image (the scheduler runs jobs side by side) and no
+// libvips operation cache (a render never repeats an operation). Both are sharp settings for the whole process.
+const resizer = new SharpImageResizer({ maxPixels: limits.maxPixels, timeoutSeconds: 30, threadsPerImage: 1, operationCache: false });
 const scheduler = new InProcessTaskScheduler({ concurrency: 2, logger });
 const events = new InMemoryImageEvents({ logger });
 const clock = new SystemClock();
