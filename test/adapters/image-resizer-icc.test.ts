@@ -1,7 +1,7 @@
 import sharp, { type SharpOptions } from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
 import { SharpImageResizer } from '../../src/adapters/sharp/sharp-image-resizer.js';
-import { HP_STYLE_SRGB, namedProfile, withIccProfile } from '../support/icc-profiles.js';
+import { HP_STYLE_SRGB, namedProfile, withIccProfile, withIccSegments } from '../support/icc-profiles.js';
 import * as sample from '../support/sample-images.js';
 
 /** The options of every sharp() call, by input, through a transparent proxy (as in image-resizer.test.ts). */
@@ -48,6 +48,27 @@ describe('embedded ICC profiles', () => {
     expect(profileIgnored(tagged)).toBe(true);
     // The premise, through lcms itself: converting from this profile to sRGB moves no value by more than one.
     expect(await largestDifference(tagged, tagged, [{}, { ignoreIcc: true }])).toBeLessThanOrEqual(1);
+  });
+
+  it("reads a job's JPEG profile from its segments, split or not, without a header read by libvips", async () => {
+    const untagged = await sample.jpeg(640, 400);
+    const source = { format: 'jpeg', width: 640, height: 400 } as const;
+    /** The profile in three APP2 segments, the last first. */
+    const split = (icc: Uint8Array) => {
+      const third = Math.ceil(icc.length / 3);
+      return withIccSegments(untagged, [3, 1, 2].map((number) => ({ number, count: 3, data: icc.subarray((number - 1) * third, number * third) })));
+    };
+    const headerRead = (bytes: Uint8Array) =>
+      sharpCalls.some(({ input, options }) => input === bytes && (options as { limitInputPixels?: unknown } | undefined)?.limitInputPixels === false);
+    for (const [tagged, srgb] of [
+      [split(HP_STYLE_SRGB), true],
+      [split(await namedProfile('p3')), false],
+    ] as const) {
+      sharpCalls.length = 0;
+      await resizer.render(tagged, { sizes: [300], format: 'jpeg', quality: 85, source });
+      expect(profileIgnored(tagged)).toBe(srgb);
+      expect(headerRead(tagged)).toBe(false);
+    }
   });
 
   it('converts a JPEG tagged Display P3 to sRGB', async () => {
