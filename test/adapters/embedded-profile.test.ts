@@ -1,18 +1,12 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { embeddedIccProfile, UNKNOWN } from '../../src/adapters/sharp/embedded-profile.js';
-import { HP_STYLE_SRGB, namedProfile, withIccProfile, withIccSegments } from '../support/icc-profiles.js';
+import { HP_STYLE_SRGB, iccSegments, namedProfile, withIccProfile, withIccSegments, type IccSegment } from '../support/icc-profiles.js';
 import * as sample from '../support/sample-images.js';
 
 const tagged = (pipeline: Sharp) => pipeline.withIccProfile('srgb').toBuffer();
 /** The profile libvips finds in `bytes`, as the resizer would read it without this module. */
 const libvipsProfile = async (bytes: Uint8Array) => (await sharp(bytes).metadata()).icc;
-
-/** `profile` cut into `count` pieces of near-equal length. */
-function split(profile: Uint8Array, count: number): Uint8Array[] {
-  const size = Math.ceil(profile.length / count);
-  return Array.from({ length: count }, (_, i) => profile.subarray(i * size, (i + 1) * size));
-}
 
 describe('embeddedIccProfile', () => {
   it('finds none in a JPEG, a PNG and a simple WebP without a profile', async () => {
@@ -38,10 +32,9 @@ describe('embeddedIccProfile', () => {
 
   it('joins a profile split across segments by their numbers, in whatever order they come, as libvips does', async () => {
     const jpeg = await sample.jpeg(64, 48);
-    const [a, b, c] = split(HP_STYLE_SRGB, 3) as [Uint8Array, Uint8Array, Uint8Array];
-    for (const order of [[1, 2, 3], [3, 1, 2]]) {
-      const parts = { 1: a, 2: b, 3: c } as Record<number, Uint8Array>;
-      const bytes = withIccSegments(jpeg, order.map((number) => ({ number, count: 3, data: parts[number]! })));
+    const [first, second, third] = iccSegments(HP_STYLE_SRGB, 3) as [IccSegment, IccSegment, IccSegment];
+    for (const segments of [[first, second, third], [third, first, second]]) {
+      const bytes = withIccSegments(jpeg, segments);
       const found = embeddedIccProfile(bytes, 'jpeg');
       expect(Buffer.from(found as Uint8Array).equals(HP_STYLE_SRGB)).toBe(true);
       expect(Buffer.from((await libvipsProfile(bytes))!).equals(HP_STYLE_SRGB)).toBe(true);
@@ -50,7 +43,7 @@ describe('embeddedIccProfile', () => {
 
   it('leaves to libvips a JPEG whose segments it might join otherwise', async () => {
     const jpeg = await sample.jpeg(64, 48);
-    const [a, b, c] = split(HP_STYLE_SRGB, 3) as [Uint8Array, Uint8Array, Uint8Array];
+    const [a, b, c] = iccSegments(HP_STYLE_SRGB, 3).map((segment) => segment.data) as [Uint8Array, Uint8Array, Uint8Array];
     const cases = [
       [{ number: 1, count: 3, data: a }, { number: 3, count: 3, data: c }], // one missing
       [{ number: 1, count: 2, data: a }, { number: 1, count: 2, data: b }], // one number twice

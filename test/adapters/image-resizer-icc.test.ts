@@ -1,7 +1,7 @@
 import sharp, { type SharpOptions } from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
 import { SharpImageResizer } from '../../src/adapters/sharp/sharp-image-resizer.js';
-import { HP_STYLE_SRGB, namedProfile, withIccProfile, withIccSegments } from '../support/icc-profiles.js';
+import { HP_STYLE_SRGB, iccSegments, namedProfile, withIccProfile, withIccSegments, type IccSegment } from '../support/icc-profiles.js';
 import * as sample from '../support/sample-images.js';
 
 /** The options of every sharp() call, by input, through a transparent proxy (as in image-resizer.test.ts). */
@@ -55,8 +55,8 @@ describe('embedded ICC profiles', () => {
     const source = { format: 'jpeg', width: 640, height: 400 } as const;
     /** The profile in three APP2 segments, the last first. */
     const split = (icc: Uint8Array) => {
-      const third = Math.ceil(icc.length / 3);
-      return withIccSegments(untagged, [3, 1, 2].map((number) => ({ number, count: 3, data: icc.subarray((number - 1) * third, number * third) })));
+      const [first, second, third] = iccSegments(icc, 3) as [IccSegment, IccSegment, IccSegment];
+      return withIccSegments(untagged, [third, first, second]);
     };
     const headerRead = (bytes: Uint8Array) =>
       sharpCalls.some(({ input, options }) => input === bytes && (options as { limitInputPixels?: unknown } | undefined)?.limitInputPixels === false);

@@ -72,6 +72,12 @@ export interface IccSegment {
   readonly name?: string;
 }
 
+/** `icc` cut into `count` segments of near-equal length, numbered 1 to `count` in order. */
+export function iccSegments(icc: Uint8Array, count: number): IccSegment[] {
+  const size = Math.ceil(icc.length / count);
+  return Array.from({ length: count }, (_, i) => ({ number: i + 1, count, data: icc.subarray(i * size, (i + 1) * size) }));
+}
+
 /** `jpeg` with these APP2 segments, in this order, right after SOI. */
 export function withIccSegments(jpeg: Uint8Array, segments: readonly IccSegment[]): Buffer {
   const parts = segments.map(({ number, count, data, name = 'ICC_PROFILE\0' }) => {
