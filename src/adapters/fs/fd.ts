@@ -1,4 +1,4 @@
-import { close, fstat, fsync, open, read, writeFile } from 'node:fs';
+import { close, fstat, fsync, open, read, writev } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -11,9 +11,36 @@ export const fsyncFd = promisify(fsync);
 export const closeFd = promisify(close);
 const fstatFd = promisify(fstat);
 const readFd = promisify(read);
+const writevFd = promisify(writev);
 
-/** Given a descriptor, writes all of `data` from the current position (one write for a file's worth). */
-export const writeFd = promisify(writeFile);
+/**
+ * Writes all of `parts`, in order, from the current position: one writev for a file's worth, more only
+ * where the kernel writes less. Gathered, not joined first: a put of a 25-MiB original no longer copies
+ * it on the event loop into a second buffer as large.
+ */
+export async function writeAllFd(fd: number, parts: readonly Uint8Array[]): Promise<void> {
+  let left = parts.filter((part) => part.byteLength > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = await writevFd(fd, left);
+    // A regular file's write makes progress or fails; never spin on one that does neither.
+    if (bytesWritten === 0) throw new Error(`writev wrote nothing of ${left.length} part(s)`);
+    left = unwritten(left, bytesWritten);
+  }
+}
+
+/** What is left of `parts` once the first `written` bytes of them are written. */
+export function unwritten(parts: readonly Uint8Array[], written: number): Uint8Array[] {
+  const left: Uint8Array[] = [];
+  let skip = written;
+  for (const part of parts) {
+    if (skip >= part.byteLength) skip -= part.byteLength;
+    else {
+      left.push(skip === 0 ? part : part.subarray(skip));
+      skip = 0;
+    }
+  }
+  return left;
+}
 
 /**
  * The whole file in one buffer: open, fstat, reads until the size fstat gave (one read, unless the

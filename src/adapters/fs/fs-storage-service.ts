@@ -5,7 +5,7 @@ import path from 'node:path';
 import { StorageUnavailableError } from '../../domain/errors.js';
 import type { ByteRange, StorageService, StoredObjectStream } from '../../ports/storage-service.js';
 import { DirectorySyncs } from './directory-syncs.js';
-import { closeFd, fsyncFd, openFd, readWhole, writeFd } from './fd.js';
+import { closeFd, fsyncFd, openFd, readWhole, writeAllFd } from './fd.js';
 import { decodeHeader, encodeHeader, headerLength, PREAMBLE_LENGTH } from './object-file.js';
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
@@ -97,7 +97,7 @@ export class FsStorageService implements StorageService {
           this.newFolders.set(folder, settled);
         }),
       );
-      await writeAndRename(fd, temp, target, Buffer.concat([encodeHeader(contentType), body]));
+      await writeAndRename(fd, temp, target, [encodeHeader(contentType), body]);
       written = true;
     } finally {
       // Up to the parent of the highest folder this put made (after a failure too, best effort: a folder
@@ -275,10 +275,10 @@ async function createTempFile(temp: string, makeFolder: () => Promise<void>): Pr
 }
 
 /** Plain file descriptors, not FileHandles: puts are the hot path of every thumbnail job. */
-async function writeAndRename(fd: number, temp: string, target: string, data: Buffer): Promise<void> {
+async function writeAndRename(fd: number, temp: string, target: string, parts: readonly Uint8Array[]): Promise<void> {
   try {
     try {
-      await writeFd(fd, data);
+      await writeAllFd(fd, parts);
       await fsyncFd(fd);
     } finally {
       await closeFd(fd);
