@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { writev as writevCallback } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeFd, openFd, readWhole, unwritten, writeAllFd } from '../../src/adapters/fs/fd.js';
+import { closeFd, openFd, readWhole, unwritten, writeAllFd, type WriteOnce } from '../../src/adapters/fs/fd.js';
+
+const writev = promisify(writevCallback);
 
 describe('file descriptor helpers', () => {
   let dir: string;
@@ -42,6 +46,26 @@ describe('file descriptor helpers', () => {
       }
       expect((await readFile(file)).equals(Buffer.concat(parts))).toBe(true);
     }
+  });
+
+  it('writeAllFd carries on after short writes until every byte is written, and fails on a write that makes no progress', async () => {
+    const parts = [Buffer.from('IHS1'), Buffer.from('0123456789'), Buffer.from('xyz')];
+    const file = path.join(dir, 'short');
+    const fd = await openFd(file, 'wx');
+    const calls: number[] = [];
+    // The real writev on the real descriptor, but of 5 bytes at most: a short write every time.
+    const fiveAtMost: WriteOnce = (target, left) => {
+      calls.push(left.length);
+      return writev(target, [Buffer.concat(left).subarray(0, 5)]);
+    };
+    try {
+      await writeAllFd(fd, parts, fiveAtMost);
+    } finally {
+      await closeFd(fd);
+    }
+    expect((await readFile(file)).toString()).toBe('IHS10123456789xyz');
+    expect(calls).toEqual([3, 2, 2, 1]);
+    await expect(writeAllFd(-1, parts, () => Promise.resolve({ bytesWritten: 0 }))).rejects.toThrow(/wrote nothing/);
   });
 
   it('unwritten leaves what a short write did not reach, splitting the part it stopped in', () => {

@@ -13,15 +13,19 @@ const fstatFd = promisify(fstat);
 const readFd = promisify(read);
 const writevFd = promisify(writev);
 
+/** One writev: how many bytes of `parts` it wrote, from the first on. */
+export type WriteOnce = (fd: number, parts: readonly Uint8Array[]) => Promise<{ bytesWritten: number }>;
+
 /**
  * Writes all of `parts`, in order, from the current position: one writev for a file's worth, more only
  * where the kernel writes less. Gathered, not joined first: a put of a 25-MiB original no longer copies
- * it on the event loop into a second buffer as large.
+ * it on the event loop into a second buffer as large. `writeOnce` is the writev itself (tests pass one
+ * that writes less, which a regular file on a local disk hardly ever does).
  */
-export async function writeAllFd(fd: number, parts: readonly Uint8Array[]): Promise<void> {
+export async function writeAllFd(fd: number, parts: readonly Uint8Array[], writeOnce: WriteOnce = writevFd): Promise<void> {
   let left = parts.filter((part) => part.byteLength > 0);
   while (left.length > 0) {
-    const { bytesWritten } = await writevFd(fd, left);
+    const { bytesWritten } = await writeOnce(fd, left);
     // A regular file's write makes progress or fails; never spin on one that does neither.
     if (bytesWritten === 0) throw new Error(`writev wrote nothing of ${left.length} part(s)`);
     left = unwritten(left, bytesWritten);
