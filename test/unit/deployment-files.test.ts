@@ -12,6 +12,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: number; resources?: { limits?: { cpus?: string } } };
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
 const appServices = Object.entries(compose.services).filter(([, service]) => service.environment?.DATABASE_URL);
@@ -52,6 +53,10 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
     expect(compose.services.worker!.healthcheck!.test.join(' ')).toContain('/readyz');
     expect(compose.services.api!.depends_on?.postgres?.condition).toBe('service_healthy');
+  });
+
+  it('limits each worker to one CPU, which its default concurrency counts, so replicas scale with cores', () => {
+    expect(compose.services.worker!.deploy?.resources?.limits?.cpus).toBe('1');
   });
 });
 
