@@ -40,7 +40,7 @@ const ICC_PREFIX_LENGTH = ICC_NAME.length + 3;
 const MAX_SEGMENTS = 100;
 
 function jpegProfile(bytes: Uint8Array, view: DataView): EmbeddedProfile {
-  const chunks: Uint8Array[] = [];
+  const chunks: (Uint8Array | undefined)[] = [];
   let count = 0;
   let offset = 2; // after SOI
   for (;;) {
@@ -70,21 +70,10 @@ function jpegProfile(bytes: Uint8Array, view: DataView): EmbeddedProfile {
 }
 
 /** The chunks joined, when all `count` are there; UNKNOWN when some are missing. */
-function joined(chunks: Uint8Array[], count: number): EmbeddedProfile {
+function joined(chunks: readonly (Uint8Array | undefined)[], count: number): EmbeddedProfile {
   if (count === 0) return undefined;
-  let length = 0;
-  for (let i = 0; i < count; i++) {
-    const chunk = chunks[i];
-    if (chunk === undefined) return UNKNOWN;
-    length += chunk.length;
-  }
-  const profile = new Uint8Array(length);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    profile.set(chunks[i]!, at);
-    at += chunks[i]!.length;
-  }
-  return profile;
+  const parts = Array.from({ length: count }, (_, i) => chunks[i]);
+  return parts.every((part): part is Uint8Array => part !== undefined) ? Buffer.concat(parts) : UNKNOWN;
 }
 
 function pngHasNoProfile(bytes: Uint8Array, view: DataView): boolean {
