@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 
-/** Machine-wide CPU time so far, from /proc/stat: all of it, and the part not idle (clock ticks). */
+/**
+ * Machine-wide CPU time so far, from /proc/stat (clock ticks): all of it, the part not idle, and the
+ * part a virtual machine's host gave to others while this machine had work to run (steal; 0 on bare metal).
+ */
 export interface MachineTicks {
   readonly total: number;
   readonly busy: number;
+  readonly steal: number;
 }
 
 export async function machineTicks(): Promise<MachineTicks> {
@@ -12,7 +16,7 @@ export async function machineTicks(): Promise<MachineTicks> {
   const ticks = line.trim().split(/\s+/).slice(1).map(Number);
   const total = ticks.reduce((a, b) => a + b, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { total, busy: total - idle };
+  return { total, busy: total - idle, steal: ticks[7] ?? 0 };
 }
 
 /** Cores the whole machine kept busy between two readings (every process, the kernel included). */

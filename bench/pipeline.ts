@@ -11,6 +11,7 @@ import { embedsSrgbProfile } from '../src/adapters/sharp/sharp-image-resizer.js'
 import { storageModule } from '../src/wiring/adapter-modules.js';
 import { ImageRepository } from '../src/ports/image-repository.js';
 import type { CorpusImage } from './corpus.js';
+import { machineTicks } from './machine.js';
 import { fileCreationMicros, isolatedDataDir, settleFileCreation, type FileCreation } from './file-creation.js';
 import { rawSharpRender } from './raw-sharp.js';
 import { distribution, now, pool, type Distribution } from './stats.js';
@@ -36,6 +37,11 @@ export interface PipelineResult {
   readonly roundRatios: readonly number[];
   /** What creating a file in the data folder cost the kernel, before and after the timed rounds. */
   readonly fileCreation: FileCreation;
+  /**
+   * The share of the machine's CPU time its host (a hypervisor) gave to others during each side's timed
+   * turns (/proc/stat's steal): uneven shares move the ratio with nothing of either side's doing.
+   */
+  readonly stolen: Readonly<Record<Side, number>>;
 }
 
 interface Throughput {
@@ -64,7 +70,7 @@ export function tunables(): Record<string, string | undefined> {
   return { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
-type Side = 'raw' | 'imagehost' | 'storeInMemory';
+export type Side = 'raw' | 'imagehost' | 'storeInMemory';
 /** Forward in even rounds, backward in odd ones: every side's mean place in the order is the same. */
 const SIDES: readonly Side[] = ['raw', 'imagehost', 'storeInMemory'];
 
@@ -148,13 +154,18 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
 
     const roundRatios: number[] = [];
     const totals = Object.fromEntries(SIDES.map((side) => [side, { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }])) as Record<Side, Totals>;
+    const ticks = Object.fromEntries(SIDES.map((side) => [side, { steal: 0, total: 0 }])) as Record<Side, { steal: number; total: number }>;
     for (let round = 0; round < rounds; round++) {
       const data = freshBytes();
       // Alternate the order, so a drift in machine speed hits every side alike.
       const inRound = {} as Record<Side, Totals>;
       for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+        const before = await machineTicks();
         const r = (inRound[side] = await run(side, data, true));
+        const after = await machineTicks();
         for (const key of Object.keys(r) as (keyof Totals)[]) totals[side][key] += r[key];
+        ticks[side].steal += after.steal - before.steal;
+        ticks[side].total += after.total - before.total;
       }
       roundRatios.push(rate(inRound.imagehost) / rate(inRound.raw));
       const rates = SIDES.map((side) => `${side} ${rate(totals[side]).toFixed(1)}`).join(', ');
@@ -183,6 +194,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       ratioStoreInMemory: storeInMemory.perSecond / rawSharp.perSecond,
       roundRatios,
       fileCreation,
+      stolen: Object.fromEntries(SIDES.map((side) => [side, ticks[side].steal / ticks[side].total])) as Record<Side, number>,
     };
   } finally {
     await host.close();

@@ -46,6 +46,10 @@ export function buildRows(results: Results): Row[] {
     const f = p.fileCreation;
     const waited = f.waitedSeconds >= 1 ? `, ${fmt(f.firstMicros, 0)} µs then waited ${fmt(f.waitedSeconds, 0)} s` : '';
     const place = f.topDir ? 'in a fresh block group' : 'no top-directory flag';
+    const { imagehost: stolen, raw: stolenRaw, storeInMemory: stolenInMemory } = p.stolen;
+    const stealRatio = stolenRaw > 0 ? stolen / stolenRaw : Number.NaN;
+    const stealFigure = `${fmt(stolen * 100, 1)} % of its CPU time (store in memory ${fmt(stolenInMemory * 100, 1)} %)`;
+    rows.push(row('1 CPU its host took from the machine (steal), imagehost ÷ raw', stealFigure, `raw sharp ${fmt(stolenRaw * 100, 1)} %`, stealRatio));
     rows.push(row('1 CPU to create a file in the data folder, before ÷ after', `${fmt(f.startMicros, 0)} µs (${place}${waited})`, `after ${fmt(f.endMicros, 0)} µs`, f.startMicros / f.endMicros));
   } else if (errors.pipeline) rows.push(failed('1 pipeline throughput', errors.pipeline));
   if (z) {
