@@ -13,14 +13,14 @@ const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 
 /**
  * The node flags `npm start`, `npm run worker` and the Docker image run the service with: a 128 MiB floor
- * under V8's old-generation limit (see the README's Tuning). The bench runs its own pipeline and resizer
+ * under V8's old-generation limit (see bench/NOTES.md, Tuning). The bench runs its own pipeline and resizer
  * sections under them too, as a worker would run that work.
  */
 export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=128'];
 
 /**
  * The glibc malloc settings `npm start`, `npm run worker` and the Docker image run the service with,
- * unless the environment sets them (see the README's Tuning): two arenas, and blocks of 4 MiB or more
+ * unless the environment sets them (see bench/NOTES.md, Tuning): two arenas, and blocks of 4 MiB or more
  * always mapped on their own, so that freeing one hands its memory back to the system.
  */
 export const SERVICE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '4194304' };

@@ -29,8 +29,8 @@ import { MikroOrmUploadReplays } from '../adapters/mikro-orm/mikro-orm-upload-re
  * One module per adapter family; main.ts picks them from configuration. The adapters of the scaled-out
  * stack (MinIO/S3, BullMQ, Redis) are imported only when configured, as the database drivers are, and
  * the queue dashboard only on its first request: a process on the embedded defaults never loads their
- * clients, and its heap, which every full garbage collection marks, stays that much smaller (see the
- * README's Tuning).
+ * clients, and its heap, which every full garbage collection marks, stays that much smaller (see
+ * bench/NOTES.md, Tuning).
  */
 export function platformModule(logger: Logger): ContainerModule {
   return new ContainerModule(({ bind }) => {

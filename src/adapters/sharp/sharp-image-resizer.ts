@@ -30,7 +30,7 @@ export interface SharpImageResizerOptions {
   /**
    * libvips' operation cache (`sharp.cache`) on or off, for the whole process like `threadsPerImage`;
    * left as it is when omitted (sharp keeps it on). A render never repeats an operation on the same
-   * pixels, so the cache only costs here: with it off, renders ran ~5 % faster (see the README's Tuning).
+   * pixels, so the cache only costs here: with it off, renders ran ~5 % faster (see bench/NOTES.md, Tuning).
    */
   readonly operationCache?: boolean;
 }

@@ -35,7 +35,7 @@ const HEADER_BYTES = 128;
 // Plain loops and functions declared once, no closures made per call: this runs in every job whose
 // image embeds a profile, and V8 drops the optimized code of closures that no longer exist at each full
 // garbage collection, which a worker's image buffers bring every few dozen jobs. Closures here were
-// compiled again after each one (see the README's Tuning).
+// compiled again after each one (see bench/NOTES.md, Tuning).
 function matchesSrgb(view: DataView): boolean {
   if (view.byteLength < HEADER_BYTES + 4) return false;
   if (text(view, 36) !== 'acsp' || text(view, 16) !== 'RGB ' || text(view, 20) !== 'XYZ ') return false;
