@@ -38,8 +38,8 @@ export interface PipelineResult {
   /** What creating a file in the data folder cost the kernel, before and after the timed rounds. */
   readonly fileCreation: FileCreation;
   /**
-   * The share of the machine's CPU time its host (a hypervisor) gave to others during each side's timed
-   * turns (/proc/stat's steal): uneven shares move the ratio with nothing of either side's doing.
+   * The share of the machine's CPU time its host (a hypervisor) gave to others within each side's timed
+   * windows (/proc/stat's steal): uneven shares move the ratio with nothing of either side's doing.
    */
   readonly stolen: Readonly<Record<Side, number>>;
 }
@@ -74,9 +74,15 @@ export type Side = 'raw' | 'imagehost' | 'storeInMemory';
 /** Forward in even rounds, backward in odd ones: every side's mean place in the order is the same. */
 const SIDES: readonly Side[] = ['raw', 'imagehost', 'storeInMemory'];
 
-interface Totals {
+/** A timed stretch: wall time, this process's CPU, and the machine's clock ticks, all and stolen by its host. */
+interface Timing {
   seconds: number;
   cpuMs: number;
+  machineTicks: number;
+  stolenTicks: number;
+}
+
+interface Totals extends Timing {
   renditions: number;
   images: number;
   failed: number;
@@ -102,25 +108,21 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       const generate = container.get(GenerateThumbnails);
       const repository = container.get<ImageRepository>(ImageRepository);
       const items = await pool(data, 4, async (bytes, i) => (await uploadImage.execute({ bytes, filename: corpus[i]!.name })).image.id);
-      const cpu = process.cpuUsage();
-      const started = now();
-      await pool(items, concurrency, async (id) => {
-        const t = now();
-        await generate.execute(id, { jobId: `bench:${id}`, attempt: 1, maxAttempts: 1, retryDelayMs: null }).catch(() => undefined);
-        if (timeJobs) jobMs.push(now() - t);
-      });
-      const seconds = (now() - started) / 1000;
-      const cpuMs = cpuMsSince(cpu);
+      const [, timing] = await timed(() =>
+        pool(items, concurrency, async (id) => {
+          const t = now();
+          await generate.execute(id, { jobId: `bench:${id}`, attempt: 1, maxAttempts: 1, retryDelayMs: null }).catch(() => undefined);
+          if (timeJobs) jobMs.push(now() - t);
+        }),
+      );
       const stored = await Promise.all(items.map((id) => repository.findById(id)));
       const ready = stored.filter((image) => image?.thumbnail.status === 'ready');
       const renditions = ready.reduce((n, image) => n + (image?.thumbnail.renditions.length ?? 0), 0);
-      return { seconds, cpuMs, renditions, images: ready.length, failed: items.length - ready.length };
+      return { ...timing, renditions, images: ready.length, failed: items.length - ready.length };
     };
     const runRaw = async (items: readonly Uint8Array[]): Promise<Totals> => {
-      const cpu = process.cpuUsage();
-      const started = now();
-      const counts = await pool(items, concurrency, (data, i) => rawSharpRender(data, raw, ignoreIcc[i]));
-      return { seconds: (now() - started) / 1000, cpuMs: cpuMsSince(cpu), renditions: counts.reduce((a, b) => a + b, 0), images: counts.length, failed: 0 };
+      const [counts, timing] = await timed(() => pool(items, concurrency, (data, i) => rawSharpRender(data, raw, ignoreIcc[i])));
+      return { ...timing, renditions: counts.reduce((a, b) => a + b, 0), images: counts.length, failed: 0 };
     };
     /** The host's own adapters and use cases but a store of its own in memory, fresh each round so it never grows. */
     const withStoreInMemory = () => {
@@ -153,19 +155,15 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     if (warmUpRounds > 0) log(`  pipeline: ${warmUpRounds} untimed warm-up round(s) done`);
 
     const roundRatios: number[] = [];
-    const totals = Object.fromEntries(SIDES.map((side) => [side, { seconds: 0, cpuMs: 0, renditions: 0, images: 0, failed: 0 }])) as Record<Side, Totals>;
-    const ticks = Object.fromEntries(SIDES.map((side) => [side, { steal: 0, total: 0 }])) as Record<Side, { steal: number; total: number }>;
+    const zero: Totals = { seconds: 0, cpuMs: 0, machineTicks: 0, stolenTicks: 0, renditions: 0, images: 0, failed: 0 };
+    const totals = Object.fromEntries(SIDES.map((side) => [side, { ...zero }])) as Record<Side, Totals>;
     for (let round = 0; round < rounds; round++) {
       const data = freshBytes();
       // Alternate the order, so a drift in machine speed hits every side alike.
       const inRound = {} as Record<Side, Totals>;
       for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-        const before = await machineTicks();
         const r = (inRound[side] = await run(side, data, true));
-        const after = await machineTicks();
         for (const key of Object.keys(r) as (keyof Totals)[]) totals[side][key] += r[key];
-        ticks[side].steal += after.steal - before.steal;
-        ticks[side].total += after.total - before.total;
       }
       roundRatios.push(rate(inRound.imagehost) / rate(inRound.raw));
       const rates = SIDES.map((side) => `${side} ${rate(totals[side]).toFixed(1)}`).join(', ');
@@ -194,12 +192,24 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       ratioStoreInMemory: storeInMemory.perSecond / rawSharp.perSecond,
       roundRatios,
       fileCreation,
-      stolen: Object.fromEntries(SIDES.map((side) => [side, ticks[side].steal / ticks[side].total])) as Record<Side, number>,
+      stolen: Object.fromEntries(SIDES.map((side) => [side, totals[side].stolenTicks / totals[side].machineTicks])) as Record<Side, number>,
     };
   } finally {
     await host.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Runs and times `work` (see Timing). */
+async function timed<T>(work: () => Promise<T>): Promise<[T, Timing]> {
+  const ticks = await machineTicks();
+  const cpu = process.cpuUsage();
+  const started = now();
+  const result = await work();
+  const seconds = (now() - started) / 1000;
+  const cpuMs = cpuMsSince(cpu);
+  const after = await machineTicks();
+  return [result, { seconds, cpuMs, machineTicks: after.total - ticks.total, stolenTicks: after.steal - ticks.steal }];
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
