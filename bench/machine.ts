@@ -11,8 +11,9 @@ export interface MachineTicks {
   readonly steal: number;
 }
 
+/** All zero where there is no /proc/stat (not Linux): the figures made from them then read n/a. */
 export async function machineTicks(): Promise<MachineTicks> {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n')[0] ?? '';
   const ticks = line.trim().split(/\s+/).slice(1).map(Number);
   const total = ticks.reduce((a, b) => a + b, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);

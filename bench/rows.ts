@@ -43,9 +43,6 @@ export function buildRows(results: Results): Row[] {
     const m = p.storeInMemory;
     rows.push(row('1 the same with the store in memory (what the disk costs)', `${fmt(m.perSecond)} renditions/s`, `raw sharp ${fmt(p.rawSharp.perSecond)}/s`, p.ratioStoreInMemory));
     rows.push(row('1 CPU per image, store in memory ÷ raw', `${fmt(m.cpuMsPerImage)} ms CPU/image`, `raw sharp ${fmt(cpu.raw)} ms`, m.cpuMsPerImage / cpu.raw));
-    const f = p.fileCreation;
-    const waited = f.waitedSeconds >= 1 ? `, ${fmt(f.firstMicros, 0)} µs then waited ${fmt(f.waitedSeconds, 0)} s` : '';
-    const place = f.topDir ? 'in a fresh block group' : 'no top-directory flag';
     const { imagehost: stolen, raw: stolenRaw, storeInMemory: stolenInMemory } = p.stolen;
     const stealRatio = stolenRaw > 0 ? stolen / stolenRaw : Number.NaN;
     const stealFigure = `${fmt(stolen * 100, 1)} % of its CPU time (store in memory ${fmt(stolenInMemory * 100, 1)} %)`;
@@ -53,6 +50,9 @@ export function buildRows(results: Results): Row[] {
     // Per second the host left to the machine: a side whose windows lost more to steal had less machine to run on.
     const [unstolen, unstolenRaw] = [p.imagehost.perSecond / (1 - stolen), p.rawSharp.perSecond / (1 - stolenRaw)];
     rows.push(row('1 pipeline throughput per second its host left to the machine', `${fmt(unstolen)} renditions/s`, `raw sharp ${fmt(unstolenRaw)}/s`, unstolen / unstolenRaw));
+    const f = p.fileCreation;
+    const waited = f.waitedSeconds >= 1 ? `, ${fmt(f.firstMicros, 0)} µs then waited ${fmt(f.waitedSeconds, 0)} s` : '';
+    const place = f.topDir ? 'in a fresh block group' : 'no top-directory flag';
     rows.push(row('1 CPU to create a file in the data folder, before ÷ after', `${fmt(f.startMicros, 0)} µs (${place}${waited})`, `after ${fmt(f.endMicros, 0)} µs`, f.startMicros / f.endMicros));
   } else if (errors.pipeline) rows.push(failed('1 pipeline throughput', errors.pipeline));
   if (z) {
