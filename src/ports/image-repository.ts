@@ -36,7 +36,9 @@ export interface ImageRepository {
   findById(id: string): Promise<Image | null>;
   /**
    * Writes `image` if the stored row still has `image.props.version`; returns the stored image
-   * (version + 1), or null when the row was deleted or changed by someone else meanwhile.
+   * (version + 1), or null when the row was deleted or changed by someone else meanwhile. An image
+   * changes only in what its transitions change, its thumbnail state and `updatedAt`: the rest is
+   * fixed at `add`, and an adapter need not write it again.
    */
   update(image: Image): Promise<Image | null>;
   /** Deletes the row; true if this call deleted it, false if it was already gone. */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryImageRepository } from '../../src/adapters/memory/in-memory-image-repository.js';
+import { Image } from '../../src/domain/image.js';
+import { anImage } from '../../src/testing/image-builder.js';
 import { openDatabase, type Database } from '../../src/adapters/mikro-orm/database.js';
 import { MikroOrmImageRepository } from '../../src/adapters/mikro-orm/mikro-orm-image-repository.js';
 import { imageRepositoryContract } from '../contracts/image-repository.contract.js';
@@ -33,6 +35,26 @@ imageRepositoryContract('MikroOrmImageRepository on libsql', () => migratedRepos
 
 describe.skipIf(!postgresReachable)('PostgreSQL', () => {
   imageRepositoryContract('MikroOrmImageRepository on PostgreSQL', () => migratedRepository(scratchPostgres));
+});
+
+describe.each([
+  { name: 'libsql', skip: false, scratch: scratchLibsql },
+  { name: 'PostgreSQL', skip: !postgresReachable, scratch: scratchPostgres },
+])('MikroOrmImageRepository on $name: update', ({ skip, scratch }) => {
+  it.skipIf(skip)('writes only what transitions change: the props fixed at add stay as added', async () => {
+    const { repository, close } = await migratedRepository(scratch);
+    try {
+      const image = anImage();
+      await repository.add(image);
+      const next = image.startProcessing(new Date('2026-03-01T12:00:05Z'), 1);
+      const tampered = Image.restore({ ...next.props, filename: 'renamed.jpg', checksum: 'f'.repeat(64), createdAt: new Date('2030-01-01T00:00:00Z') });
+      expect(await repository.update(tampered)).not.toBeNull();
+      const stored = await repository.findById(image.id);
+      expect(stored?.props).toEqual({ ...next.props, version: 2 });
+    } finally {
+      await close();
+    }
+  });
 });
 
 interface Dialect {
