@@ -40,7 +40,7 @@ describe.skipIf(!postgresReachable)('PostgreSQL', () => {
 describe.each([
   { name: 'libsql', skip: false, scratch: scratchLibsql },
   { name: 'PostgreSQL', skip: !postgresReachable, scratch: scratchPostgres },
-])('MikroOrmImageRepository on $name: update', ({ skip, scratch }) => {
+])('MikroOrmImageRepository on $name, beyond the contract', ({ skip, scratch }) => {
   it.skipIf(skip)('writes only what transitions change: the props fixed at add stay as added', async () => {
     const { repository, close } = await migratedRepository(scratch);
     try {
@@ -51,6 +51,22 @@ describe.each([
       expect(await repository.update(tampered)).not.toBeNull();
       const stored = await repository.findById(image.id);
       expect(stored?.props).toEqual({ ...next.props, version: 2 });
+    } finally {
+      await close();
+    }
+  });
+
+  it.skipIf(skip)('keeps reading and writing after a migration adds a column to images (statements prepared before it)', async () => {
+    const { database, close } = await migratedScratch(scratch);
+    const repository = new MikroOrmImageRepository(database.orm);
+    try {
+      const image = anImage();
+      await repository.add(image);
+      for (let i = 0; i < 5; i++) await repository.findById(image.id);
+      await database.orm.em.getConnection().execute('alter table images add column added_later text');
+      for (let i = 0; i < 5; i++) expect((await repository.findByChecksum(image.props.checksum)).map((found) => found.id)).toEqual([image.id]);
+      expect((await repository.findById(image.id))?.props).toEqual(image.props);
+      expect(await repository.update(image.startProcessing(new Date('2026-03-01T12:00:05Z'), 1))).not.toBeNull();
     } finally {
       await close();
     }

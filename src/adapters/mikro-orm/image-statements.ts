@@ -29,6 +29,11 @@ interface PoolingClient {
   releaseConnection(connection: unknown): Promise<unknown>;
 }
 
+/** What the statements need of a node-postgres client: a query by name, prepared once per connection. */
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
 /** What the statements need of a libsql connection (its API is better-sqlite3's). */
 interface LibsqlConnection {
   prepare(sql: string): { all(params: unknown[]): unknown[]; run(params: unknown[]): { changes: number } };
@@ -41,9 +46,11 @@ interface LibsqlConnection {
  * statement itself ~0.07 ms. Values cross in both directions through MikroORM's own column types and
  * date handling, so rows read and written here are the rows its entity manager reads and writes.
  *
- * On libsql they also skip MikroORM's execute, which writes the values into the SQL text and has the
- * driver prepare that text anew every call (~0.1 – 0.2 ms of CPU on the event loop): each pooled
- * connection prepares each statement once, and runs it with the values bound (~0.02 ms).
+ * They also skip MikroORM's execute, which writes the values into the SQL text, so that the database
+ * parses and plans that text anew every call. On libsql (~0.1 – 0.2 ms of CPU on the event loop) each
+ * pooled connection prepares each statement once and runs it with the values bound (~0.02 ms); on
+ * PostgreSQL each is a named prepared statement, which the server parses and plans once per connection
+ * (a thumbnail job's four: see bench/NOTES.md, Tuning).
  */
 export class ImageStatements {
   private readonly meta: EntityMetadata<ImageRow>;
@@ -52,13 +59,18 @@ export class ImageStatements {
   private readonly updated: EntityProperty<ImageRow>[];
   /** libsql only: each pooled connection's prepared statements, by SQL (a connection the pool drops takes its own along). */
   private readonly prepared = new WeakMap<LibsqlConnection, Map<string, ReturnType<LibsqlConnection['prepare']>>>();
+  /** PostgreSQL only: each statement's numbered-parameter form and name, by SQL. */
+  private readonly pgStatements = new Map<string, { name: string; text: string }>();
 
   constructor(private readonly orm: MikroORM) {
     this.meta = orm.getMetadata().get<ImageRow>(ImageSchema.meta.className);
     const platform = orm.em.getPlatform();
     const table = platform.quoteIdentifier(this.meta.tableName);
+    // The columns by name, not `*`: a column a later migration adds must not change the result of a
+    // statement PostgreSQL has prepared ("cached plan must not change result type").
+    const columns = this.meta.props.map((prop) => this.column(prop.name)).join(', ');
     for (const lookup of ['id', 'checksumSha256'] as const) {
-      this.selects.set(lookup, `select * from ${table} where ${this.column(lookup)} = ?`);
+      this.selects.set(lookup, `select ${columns} from ${table} where ${this.column(lookup)} = ?`);
     }
     this.updated = this.meta.props.filter((prop) => CHANGING.has(prop.name));
     const assignments = this.updated.map((prop) => `${this.column(prop.name)} = ?`).join(', ');
@@ -100,15 +112,30 @@ export class ImageStatements {
   private async run(sql: string, params: unknown[], method: 'all' | 'run'): Promise<unknown> {
     const connection = this.orm.em.getConnection() as AbstractSqlConnection;
     const client = connection.getKnex().client as PoolingClient;
-    if (client.driverName !== 'libsql') return connection.execute(sql, params, method);
-    const pooled = (await client.acquireConnection()) as LibsqlConnection;
+    if (client.driverName !== 'libsql' && client.driverName !== 'pg') return connection.execute(sql, params, method);
+    const pooled = await client.acquireConnection();
     try {
-      const statement = this.statementOn(pooled, sql);
+      if (client.driverName === 'pg') {
+        const { rows, rowCount } = await (pooled as PgClient).query({ ...this.named(sql), values: params });
+        return method === 'all' ? rows : { affectedRows: rowCount ?? 0 };
+      }
+      const statement = this.statementOn(pooled as LibsqlConnection, sql);
       if (method === 'all') return statement.all(params);
       return { affectedRows: statement.run(params).changes };
     } finally {
       await client.releaseConnection(pooled);
     }
+  }
+
+  /** PostgreSQL's form of `sql` (`$1`, `$2`… for `?`) and a name of its own, which node-postgres prepares once per connection. */
+  private named(sql: string): { name: string; text: string } {
+    let statement = this.pgStatements.get(sql);
+    if (!statement) {
+      let n = 0;
+      statement = { name: `imagehost_images_${this.pgStatements.size + 1}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+      this.pgStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   private statementOn(connection: LibsqlConnection, sql: string): ReturnType<LibsqlConnection['prepare']> {
