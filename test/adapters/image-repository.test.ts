@@ -56,6 +56,23 @@ describe.each([
     }
   });
 
+  it.skipIf(skip)('serves two repositories on one database, each using its statements in its own order', async () => {
+    const { database, close } = await migratedScratch(scratch);
+    try {
+      const first = new MikroOrmImageRepository(database.orm);
+      const second = new MikroOrmImageRepository(database.orm);
+      const image = anImage();
+      await first.add(image);
+      expect((await first.findById(image.id))?.id).toBe(image.id);
+      const updated = await second.update(image.startProcessing(new Date('2026-03-01T12:00:05Z'), 1));
+      expect(updated?.props.version).toBe(2);
+      expect((await second.findByChecksum(image.props.checksum)).map((found) => found.props.version)).toEqual([2]);
+      expect((await first.findById(image.id))?.props).toEqual(updated?.props);
+    } finally {
+      await close();
+    }
+  });
+
   it.skipIf(skip)('keeps reading and writing after a migration adds a column to images (statements prepared before it)', async () => {
     const { database, close } = await migratedScratch(scratch);
     const repository = new MikroOrmImageRepository(database.orm);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { ImageSchema, type ImageRow } from './image-schema.js';
@@ -127,12 +128,17 @@ export class ImageStatements {
     }
   }
 
-  /** PostgreSQL's form of `sql` (`$1`, `$2`… for `?`) and a name of its own, which node-postgres prepares once per connection. */
+  /**
+   * PostgreSQL's form of `sql` (`$1`, `$2`… for `?`) and a name node-postgres prepares it under, once per
+   * connection. The name comes from the text itself: every instance on a pool names a statement alike,
+   * and node-postgres refuses one name for two texts.
+   */
   private named(sql: string): { name: string; text: string } {
     let statement = this.pgStatements.get(sql);
     if (!statement) {
       let n = 0;
-      statement = { name: `imagehost_images_${this.pgStatements.size + 1}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      statement = { name: `imagehost_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, text };
       this.pgStatements.set(sql, statement);
     }
     return statement;
