@@ -42,7 +42,7 @@ interface LibsqlConnection {
 
 /**
  * The statements every request and every thumbnail job runs (a row by id or by checksum, the
- * conditional update), as plain SQL built once from MikroORM's metadata and run on its connection.
+ * conditional update), as plain SQL built once from MikroORM's metadata and run on its connection pool.
  * MikroORM's query builder and entity hydration cost ~0.6 ms of CPU per call on the event loop; the
  * statement itself ~0.07 ms. Values cross in both directions through MikroORM's own column types and
  * date handling, so rows read and written here are the rows its entity manager reads and writes.
