@@ -90,6 +90,64 @@ describe.each([
   });
 });
 
+describe.skipIf(!postgresReachable)('MikroOrmImageRepository on PostgreSQL: the checksum lock', () => {
+  /** Two repositories on pools of their own, as two processes would have. */
+  async function twoProcesses() {
+    const { database, close } = await migratedScratch(scratchPostgres);
+    const other = await openDatabase({ url: database.orm.config.get('clientUrl') ?? '' });
+    const idleInTransaction = async () => {
+      const sql = `select count(*) from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`;
+      const rows = (await database.orm.em.getConnection().execute(sql)) as { count: string }[];
+      return Number(rows[0]?.count);
+    };
+    return {
+      first: new MikroOrmImageRepository(database.orm),
+      second: new MikroOrmImageRepository(other.orm),
+      idleInTransaction,
+      close: async () => {
+        await other.close();
+        await close();
+      },
+    };
+  }
+
+  it('keeps a second pool out of the same checksum until the first is done, and lets other checksums through', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const order: string[] = [];
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const holding = first.withChecksumLock('a'.repeat(64), async () => {
+        order.push('first:start');
+        await gate;
+        order.push('first:end');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const waiting = second.withChecksumLock('a'.repeat(64), () => Promise.resolve(order.push('second')));
+      expect(await second.withChecksumLock('b'.repeat(64), () => Promise.resolve('other'))).toBe('other');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(order).toEqual(['first:start']);
+      open();
+      await Promise.all([holding, waiting]);
+      expect(order).toEqual(['first:start', 'first:end', 'second']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('ends its transaction when the work rejects: the error passes on, the lock is free, no connection is left in a transaction', async () => {
+    const { first, second, idleInTransaction, close } = await twoProcesses();
+    try {
+      await expect(first.withChecksumLock('a'.repeat(64), () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await idleInTransaction()).toBe(0);
+      expect(await second.withChecksumLock('a'.repeat(64), () => Promise.resolve('after'))).toBe('after');
+      expect(await first.withChecksumLock('a'.repeat(64), () => Promise.resolve('again'))).toBe('again');
+    } finally {
+      await close();
+    }
+  });
+});
+
 interface Dialect {
   readonly name: 'libsql' | 'postgresql';
   readonly skip: boolean;

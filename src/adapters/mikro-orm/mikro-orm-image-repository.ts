@@ -102,17 +102,13 @@ export class MikroOrmImageRepository implements ImageRepository {
 
   /**
    * In-process first (one waiter per checksum holds a connection), then, on PostgreSQL, a transaction-
-   * scoped advisory lock that serialises processes. An embedded libsql file belongs to one process.
+   * scoped advisory lock that serialises processes (see ImageStatements.inLockedTransaction). An
+   * embedded libsql file belongs to one process.
    */
   withChecksumLock<T>(checksum: string, work: () => Promise<T>): Promise<T> {
-    return this.locks.run(checksum, async () => {
+    return this.locks.run(checksum, () => {
       if (!this.isPostgres()) return work();
-      return databaseCall(() =>
-        this.em().transactional(async (em) => {
-          await em.getConnection().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`imagehost:${checksum}`], 'get');
-          return work();
-        }),
-      );
+      return databaseCall(() => this.statements.inLockedTransaction(`imagehost:${checksum}`, work));
     });
   }
 
