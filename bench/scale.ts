@@ -7,7 +7,8 @@ import { uploadLoad } from './load.js';
 import { setupText, type ScaleSetup } from './scale-setup.js';
 import { coresBusyBetween, machineTicks } from './machine.js';
 import { parallelCeiling, pinnedCeiling, type RawOptions } from './raw-sharp.js';
-import { openQueue, type BenchQueue } from './redis-queue.js';
+import { collectOwnGarbage } from './own-garbage.js';
+import { openQueue, watchFinished, type BenchQueue } from './redis-queue.js';
 import { BENCH_POSTGRES_URL, scratchPostgres } from './scratch-postgres.js';
 import { REDIS_START } from './latency.js';
 import { assertReachable, processCpuSeconds, request, startService, type ServiceProcess } from './service.js';
@@ -17,9 +18,10 @@ import { now, pool } from './stats.js';
  * Measure 6: thumbnail throughput of BullMQ worker processes, 2 against 1. The API and every worker
  * are separate `node dist/src/main.js` processes sharing a scratch PostgreSQL database, a DATA_DIR
  * (STORAGE=fs) and a queue name of their own in the local Redis. Each run: workers start and connect
- * and warm up on a few untimed jobs, the queue is paused while a batch is uploaded, and the clock
- * runs from resume to the last job's completion event (event-driven: polling the queue's counts every few
- * ms cost the bench and Redis ~0.05 of a core, taken from the workers being measured).
+ * and warm up on a few untimed jobs, the queue is paused while a batch is uploaded, the bench collects
+ * its own garbage, and the clock runs from resume to the last job's "job finished" log line (see
+ * watchFinished: with both cores busy, whatever the bench or Redis spends on watching is taken from
+ * the workers being measured).
  *
  * Scaling out means a second worker on a machine of its own. On one machine the bench stands in for
  * that by giving each worker a core of its own (`taskset`): worker 1 on core 0, worker 2 on core 1,
@@ -187,13 +189,14 @@ async function oneRun(
     // Untimed warm-up: a fresh process's first jobs pay for JIT compilation, libvips start-up and new
     // connections, a one-off cost that would weigh twice as much on the run with two fresh workers.
     const warmUp = await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
-    const warmedUp = await queue.watchFinished(warmUp.samples.filter((s) => s.id).length, RUN_SECONDS * 1000);
+    const warmedUp = watchFinished(queue, workers, warmUp.samples.filter((s) => s.id).length, RUN_SECONDS * 1000);
     await queue.resume();
     if ((await warmedUp.done) === null) throw new Error('the warm-up jobs did not finish');
     await queue.pause();
     const load = await uploadLoad(api.baseUrl, corpus, jobs, 8, 120);
     const ids = load.samples.flatMap((s) => (s.id ? [s.id] : []));
-    const finished = await queue.watchFinished(ids.length, RUN_SECONDS * 1000);
+    await collectOwnGarbage();
+    const finished = watchFinished(queue, workers, ids.length, RUN_SECONDS * 1000);
     const cpuBefore = await Promise.all(workers.map((w) => processCpuSeconds(w.pid)));
     const machineBefore = await machineTicks();
     const started = now();

@@ -36,12 +36,23 @@ export interface ServiceProcess {
   readonly pid: number;
   readonly baseUrl: string;
   readonly child: ChildProcess;
+  /**
+   * Jobs the process has finished so far (done, or failed for good), as its own log lines tell: the
+   * "job finished" and "job failed for good" / "job failed; no attempts left" lines every job logs at
+   * info. The bench reads those lines anyway, so counting them costs no process anything more.
+   */
+  jobsFinished(): number;
+  /** Calls `listener` at each job the process finishes (see jobsFinished); returns the unsubscribe. */
+  onJobFinished(listener: () => void): () => void;
   /** The jobs at once the process runs, as its start-up configuration line gives it (its own default unless WORKER_CONCURRENCY is set). */
   readonly workerConcurrency: number | undefined;
   stop(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
+
+/** A job's last log line: it finished, or failed with no retry to come (see withJobLogContext). */
+const JOB_FINISHED = /"msg":"job (finished|failed for good|failed; no attempts left)"/;
 
 /** Kills (by pid) every child still running: the bench never leaves a service behind, even on a crash. */
 export function killAllChildren(): void {
@@ -72,11 +83,18 @@ export async function startService(name: string, command: 'serve' | 'worker', en
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
   let workerConcurrency: number | undefined;
+  let jobsFinished = 0;
+  const finishListeners = new Set<() => void>();
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
     // Keep reading stdout for the process's whole life, so its log pipe never fills up and blocks it.
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (JOB_FINISHED.test(line)) {
+        jobsFinished++;
+        for (const listener of finishListeners) listener();
+        return;
+      }
       if (output.length < 200) output.push(line);
       if (line.includes('"msg":"imagehost configuration"')) {
         workerConcurrency = (JSON.parse(line) as { config?: { workerConcurrency?: number } }).config?.workerConcurrency;
@@ -104,6 +122,12 @@ export async function startService(name: string, command: 'serve' | 'worker', en
     pid: child.pid!,
     child,
     workerConcurrency,
+    jobsFinished: () => jobsFinished,
+    onJobFinished(listener) {
+      const own = () => listener();
+      finishListeners.add(own);
+      return () => finishListeners.delete(own);
+    },
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
