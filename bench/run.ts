@@ -59,7 +59,7 @@ const LATENCY_DONE_BY = quick ? 55 : 360;
 const SCALE_SETUPS: readonly ScaleSetup[] = [{ placement: 'own core' }, { placement: 'shared', concurrency: 1 }, { placement: 'shared' }];
 const plan = quick
   ? { pipelineWarmUpRounds: 1, pipelineRounds: 2, settleSeconds: 20, resizerRounds: 1, latencyRounds: 3, latencySlices: 2, uploadsPerRound: 36, scaleJobs: 24, scaleOrder: [1, 2], scaleSetups: SCALE_SETUPS.slice(0, 2) }
-  : { pipelineWarmUpRounds: 12, pipelineRounds: 12, settleSeconds: 180, resizerRounds: 4, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1, 1, 2], scaleSetups: SCALE_SETUPS };
+  : { pipelineWarmUpRounds: 12, pipelineRounds: 12, settleSeconds: 180, resizerRounds: 4, latencyRounds: 3, latencySlices: 4, uploadsPerRound: 200, scaleJobs: 140, scaleOrder: [1, 2, 2, 1, 1, 2, 2, 1], scaleSetups: SCALE_SETUPS };
 
 const log = (line: string) => console.log(line);
 const started = now();

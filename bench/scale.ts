@@ -76,7 +76,6 @@ export interface ScaleResult {
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const RUN_SECONDS = 180;
-const WARM_UP_JOBS_PER_WORKER = 4;
 
 export async function measureScale(
   corpus: readonly CorpusImage[],
@@ -186,9 +185,11 @@ async function oneRun(
     }
     const concurrency = workers[0]?.workerConcurrency;
     if (concurrency === undefined) throw new Error('the worker did not log its configuration (workerConcurrency)');
-    // Untimed warm-up: a fresh process's first jobs pay for JIT compilation, libvips start-up and new
-    // connections, a one-off cost that would weigh twice as much on the run with two fresh workers.
-    const warmUp = await uploadLoad(api.baseUrl, corpus.slice(0, WARM_UP_JOBS_PER_WORKER * count), WARM_UP_JOBS_PER_WORKER * count, 8, 60);
+    // Untimed warm-up, a pass over the corpus per worker: a fresh process's first jobs pay for JIT
+    // compilation, libvips start-up and new connections, and its jobs get cheaper for a few hundred more
+    // as JIT tiers settle (measure 1's warm-up rounds). The run with two fresh workers, each making half
+    // the batch, would pay for it twice over; a worker in service has long been past it.
+    const warmUp = await uploadLoad(api.baseUrl, corpus, corpus.length * count, 8, 120);
     const warmedUp = watchFinished(queue, workers, warmUp.samples.filter((s) => s.id).length, RUN_SECONDS * 1000);
     await queue.resume();
     if ((await warmedUp.done) === null) throw new Error('the warm-up jobs did not finish');
