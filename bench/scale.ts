@@ -17,11 +17,11 @@ import { now, pool } from './stats.js';
 /**
  * Measure 6: thumbnail throughput of BullMQ worker processes, 2 against 1. The API and every worker
  * are separate `node dist/src/main.js` processes sharing a scratch PostgreSQL database, a DATA_DIR
- * (STORAGE=fs) and a queue name of their own in the local Redis. Each run: workers start and connect
- * and warm up on a few untimed jobs, the queue is paused while a batch is uploaded, the bench collects
- * its own garbage, and the clock runs from resume to the last job's "job finished" log line (see
- * watchFinished: with both cores busy, whatever the bench or Redis spends on watching is taken from
- * the workers being measured).
+ * (STORAGE=fs) and a queue name of their own in the local Redis. Each run: workers start, connect
+ * and warm up on a pass over the corpus each (untimed), the queue is paused while a batch is uploaded,
+ * the bench collects its own garbage, and the clock runs from resume to the last job's "job finished"
+ * log line (see watchFinished: with both cores busy, whatever the bench or Redis spends on watching is
+ * taken from the workers being measured).
  *
  * Scaling out means a second worker on a machine of its own. On one machine the bench stands in for
  * that by giving each worker a core of its own (`taskset`): worker 1 on core 0, worker 2 on core 1,
