@@ -124,9 +124,8 @@ export async function startService(name: string, command: 'serve' | 'worker', en
     workerConcurrency,
     jobsFinished: () => jobsFinished,
     onJobFinished(listener) {
-      const own = () => listener();
-      finishListeners.add(own);
-      return () => finishListeners.delete(own);
+      finishListeners.add(listener);
+      return () => finishListeners.delete(listener);
     },
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
