@@ -1,4 +1,4 @@
-import { rgbaToThumbHash } from 'thumbhash';
+import { rgbaToThumbHash } from './thumbhash-encode.js';
 import { ThumbnailSize } from '../../domain/thumbnail-size.js';
 
 /** Decoded pixels as sharp hands them over: `channels` bytes a pixel, row after row. */
