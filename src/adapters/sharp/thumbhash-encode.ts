@@ -1,12 +1,14 @@
 /**
  * ThumbHash's encoder: `rgbaToThumbHash` of the thumbhash package (0.1.1, MIT, © 2023 Evan Wallace,
  * https://github.com/evanw/thumbhash; its licence is at the end of this file), the same arithmetic
- * in the same order, so the same bytes (the tests check it against the package), with one change:
- * the DCT of a channel is a function declared once here, where the package makes it as a closure on
- * every call. V8 keeps a closure's optimized code only while some closure made from it is alive, so
+ * in the same order, so the same bytes (the tests check it against the package), with two changes.
+ * The DCT of a channel is a function declared once here, where the package makes it as a closure on
+ * every call: V8 keeps a closure's optimized code only while some closure made from it is alive, so
  * each full garbage collection in a worker (the image buffers bring one every few dozen jobs) threw
  * it away, and the next jobs ran the DCT's loops unoptimized and compiled them again: 12 compiles in
- * 336 jobs, ~0.5 ms of CPU a job (see bench/NOTES.md, Tuning). The decoder stays the package's.
+ * 336 jobs, ~0.5 ms of CPU a job (see bench/NOTES.md, Tuning). And the channels are Float64Arrays of
+ * their final size, not arrays grown an element at a time (the same doubles, less garbage). The
+ * decoder stays the package's.
  */
 
 const { PI, round, max, cos, abs } = Math;
@@ -37,10 +39,10 @@ export function rgbaToThumbHash(w: number, h: number, rgba: Uint8Array): Uint8Ar
   const lLimit = hasAlpha ? 5 : 7; // fewer luminance bits when there is alpha
   const lx = max(1, round((lLimit * w) / max(w, h)));
   const ly = max(1, round((lLimit * h) / max(w, h)));
-  const l: number[] = []; // luminance
-  const p: number[] = []; // yellow - blue
-  const q: number[] = []; // red - green
-  const a: number[] = []; // alpha
+  const l = new Float64Array(w * h); // luminance
+  const p = new Float64Array(w * h); // yellow - blue
+  const q = new Float64Array(w * h); // red - green
+  const a = new Float64Array(w * h); // alpha
 
   // RGBA to LPQA, composited atop the average colour
   for (let i = 0, j = 0; i < w * h; i++, j += 4) {
@@ -79,11 +81,11 @@ export function rgbaToThumbHash(w: number, h: number, rgba: Uint8Array): Uint8Ar
 }
 
 /** A channel's DCT: the DC (constant) term, the AC (varying) terms normalized to 0 – 1, and their scale. */
-function encodeChannel(channel: readonly number[], w: number, h: number, nx: number, ny: number): [number, number[], number] {
+function encodeChannel(channel: Float64Array, w: number, h: number, nx: number, ny: number): [number, number[], number] {
   let dc = 0;
   const ac: number[] = [];
   let scale = 0;
-  const fx: number[] = [];
+  const fx = new Float64Array(w);
   for (let cy = 0; cy < ny; cy++) {
     for (let cx = 0; cx * ny < nx * (ny - cy); cx++) {
       let f = 0;
