@@ -47,7 +47,7 @@ export function thumbHashOf({ data, width, height, channels }: RawPixels): strin
           b += data[i + blue]!;
         }
       }
-      const n = rows[y]!.length * columns[x]!.length;
+      const n = rowsHere.length * columnsHere.length;
       const o = (y * box.width + x) * 4;
       rgba[o] = Math.round(r / n);
       rgba[o + 1] = Math.round(g / n);
