@@ -39,10 +39,23 @@ describe('rgbaToThumbHash (ThumbHash encoder with its DCT declared once)', () =>
     }
   });
 
-  it('gives the package’s bytes for a fully transparent image and a flat one', () => {
+  it('gives the package’s bytes for a fully transparent image, a flat one, and hard-edged ones of every contrast', () => {
     const clear = new Uint8Array(16 * 16 * 4);
     const flat = new Uint8Array(16 * 16 * 4).fill(200);
     for (const rgba of [clear, flat]) expect(rgbaToThumbHash(16, 16, rgba)).toEqual(packageEncode(16, 16, rgba));
+    // A left half and a right half apart by `contrast` in colour, then in alpha: the AC terms' scales,
+    // which the hash stores, run from ~0 to their largest.
+    const halves = (contrast: number, inAlpha: boolean) =>
+      new Uint8Array(24 * 16 * 4).map((_, i) => {
+        const left = (i >> 2) % 24 < 12;
+        if (i % 4 === 3) return inAlpha && !left ? 255 - contrast : 255;
+        return left || inAlpha ? 0 : contrast;
+      });
+    for (let contrast = 0; contrast <= 255; contrast += 5) {
+      for (const rgba of [halves(contrast, false), halves(contrast, true)]) {
+        expect(rgbaToThumbHash(24, 16, rgba)).toEqual(packageEncode(24, 16, rgba));
+      }
+    }
   });
 
   it('refuses images over 100 pixels a side, as the package does', () => {
