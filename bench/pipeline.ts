@@ -23,7 +23,10 @@ import { uniqueBytes } from './unique-bytes.js';
  * disk costs of the gap.
  */
 export interface PipelineResult {
-  readonly concurrency: number;
+  /** Jobs imagehost's side runs at once (WORKER_CONCURRENCY), of which `renders` may render at once. */
+  readonly jobs: number;
+  /** Renders at once (RENDER_CONCURRENCY): imagehost's, and raw sharp's, which has nothing else to wait for. */
+  readonly renders: number;
   /** Untimed rounds over the whole corpus, every side, before the timed ones. */
   readonly warmUpRounds: number;
   readonly rounds: number;
@@ -66,8 +69,8 @@ export interface PipelineOptions {
 
 /** Tuning settings taken from the caller's environment, as the service would take them. */
 export function tunables(): Record<string, string | undefined> {
-  const { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY } = process.env;
-  return { WORKER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
+  const { WORKER_CONCURRENCY, RENDER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY } = process.env;
+  return { WORKER_CONCURRENCY, RENDER_CONCURRENCY, VIPS_CONCURRENCY, THUMBNAIL_FORMAT, THUMBNAIL_QUALITY };
 }
 
 export type Side = 'raw' | 'imagehost' | 'storeInMemory';
@@ -94,8 +97,10 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
   // The composition root itself, with the scheduler never started: jobs are run here, by hand, and timed.
   const host = await createImagehost(config, createPinoLogger('silent'));
   try {
-    // As many jobs at once as a worker process runs (WORKER_CONCURRENCY, else one more than the cores).
-    const concurrency = config.workerConcurrency;
+    // As a worker process runs them: `jobs` at once (WORKER_CONCURRENCY), of which `renders` render at
+    // once (RENDER_CONCURRENCY; the resizer the host wires holds the others back). Raw sharp renders as
+    // many at once: the same concurrency of resizing and encoding, with no storage or database to wait for.
+    const { workerConcurrency: jobs, renderConcurrency: renders } = config;
     const raw = { sizes, format: config.THUMBNAIL_FORMAT, quality: config.THUMBNAIL_QUALITY };
     const jobMs: number[] = [];
     const freshBytes = () => corpus.map((image) => uniqueBytes(image.data));
@@ -109,7 +114,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       const repository = container.get<ImageRepository>(ImageRepository);
       const items = await pool(data, 4, async (bytes, i) => (await uploadImage.execute({ bytes, filename: corpus[i]!.name })).image.id);
       const [, timing] = await timed(() =>
-        pool(items, concurrency, async (id) => {
+        pool(items, jobs, async (id) => {
           const t = now();
           await generate.execute(id, { jobId: `bench:${id}`, attempt: 1, maxAttempts: 1, retryDelayMs: null }).catch(() => undefined);
           if (timeJobs) jobMs.push(now() - t);
@@ -121,7 +126,7 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
       return { ...timing, renditions, images: ready.length, failed: items.length - ready.length };
     };
     const runRaw = async (items: readonly Uint8Array[]): Promise<Totals> => {
-      const [counts, timing] = await timed(() => pool(items, concurrency, (data, i) => rawSharpRender(data, raw, ignoreIcc[i])));
+      const [counts, timing] = await timed(() => pool(items, renders, (data, i) => rawSharpRender(data, raw, ignoreIcc[i])));
       return { ...timing, renditions: counts.reduce((a, b) => a + b, 0), images: counts.length, failed: 0 };
     };
     /** The host's own adapters and use cases but a store of its own in memory, fresh each round so it never grows. */
@@ -182,7 +187,8 @@ export async function measurePipeline(corpus: readonly CorpusImage[], { warmUpRo
     const storeInMemory = figures(totals.storeInMemory);
     const rawSharp: Throughput = figures(totals.raw);
     return {
-      concurrency,
+      jobs,
+      renders,
       warmUpRounds,
       rounds,
       imagehost,

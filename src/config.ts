@@ -44,6 +44,8 @@ export const configSchema = z.object({
   THUMBNAIL_BACKOFF_MS: integer(1, 3_600_000).default(1000),
   /** Unset: see `workerConcurrency` in the loaded Config. */
   WORKER_CONCURRENCY: integer(1, 64).optional(),
+  /** Unset: see `renderConcurrency` in the loaded Config. */
+  RENDER_CONCURRENCY: integer(1, 64).optional(),
   QUEUE: z.enum(['in-process', 'bullmq']).default('in-process'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   QUEUE_NAME: z
@@ -85,8 +87,10 @@ export const configSchema = z.object({
 
 export type Config = z.output<typeof configSchema> & {
   readonly databaseUrl: string;
-  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, else one more than the cores (see forApiProcess). */
+  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, else twice the renders at once (see concurrencyOf). */
   readonly workerConcurrency: number;
+  /** Of those jobs, how many may render at once (decode, resize, encode): see concurrencyOf. */
+  readonly renderConcurrency: number;
 };
 
 export class ConfigError extends Error {}
@@ -109,18 +113,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = parsed.data;
   const databaseUrl = config.DATABASE_URL ?? `file:${path.join(config.DATA_DIR, 'imagehost.db')}`;
-  // One job more than the cores: a job waits on its storage and database for a quarter to a third of its
-  // time (measured on PostgreSQL and a local disk), and the extra job keeps the cores busy meanwhile.
-  return { ...config, databaseUrl, workerConcurrency: config.WORKER_CONCURRENCY ?? usableCores() + 1 };
+  return { ...config, databaseUrl, ...concurrencyOf(config, usableCores() + 1) };
+}
+
+/**
+ * Jobs and renders at once. Renders: RENDER_CONCURRENCY, else `renders` (one more than the cores: a
+ * render's own hand-offs between its threads leave a core idle now and then, and the extra render fills
+ * it). Jobs: WORKER_CONCURRENCY, else twice the renders, so that while some jobs read their original or
+ * write and record their renditions, others render (a job spends about a sixth of its time on its
+ * storage and database; see LimitedImageResizer). Never more renders than jobs.
+ */
+function concurrencyOf(config: z.output<typeof configSchema>, renders: number): Pick<Config, 'workerConcurrency' | 'renderConcurrency'> {
+  const rendersAsked = config.RENDER_CONCURRENCY ?? renders;
+  const workerConcurrency = config.WORKER_CONCURRENCY ?? 2 * rendersAsked;
+  return { workerConcurrency, renderConcurrency: Math.min(rendersAsked, workerConcurrency) };
 }
 
 /**
  * The configuration of an API process: with the in-process queue it makes the thumbnails while it
- * takes uploads, so unless WORKER_CONCURRENCY says otherwise its jobs get half the cores and uploads
- * keep the rest (on 2 cores, 2 jobs at once made upload p95 1.32× what it is without thumbnailing;
- * 1 job, 0.97×). Workers and the CLI's import and regenerate run one job more than the cores.
+ * takes uploads, so unless RENDER_CONCURRENCY says otherwise its renders get half the cores and uploads
+ * keep the rest (on 2 cores, 2 jobs rendering at once made upload p95 1.32× what it is without
+ * thumbnailing; 1, 0.97×). Workers and the CLI's import and regenerate render one more than the cores.
  */
 export function forApiProcess(config: Config): Config {
-  if (config.QUEUE !== 'in-process' || config.WORKER_CONCURRENCY !== undefined) return config;
-  return { ...config, workerConcurrency: Math.max(1, Math.floor(usableCores() / 2)) };
+  if (config.QUEUE !== 'in-process') return config;
+  return { ...config, ...concurrencyOf(config, Math.max(1, Math.floor(usableCores() / 2))) };
 }

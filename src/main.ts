@@ -24,7 +24,8 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
  * makes the thumbnails; with BullMQ it only enqueues and `worker` processes make them.
  */
 async function serve(config: Config, logger: Logger): Promise<void> {
-  const host = await createImagehost(forApiProcess(config), logger);
+  // Thumbnail concurrency as forApiProcess gives it: main applies it before the configuration is logged.
+  const host = await createImagehost(config, logger);
   if (config.QUEUE === 'in-process') await host.startWorker();
   // Whatever the queue: lost work is queued again (an in-process queue loses everything on exit).
   host.startMaintenance();
@@ -128,6 +129,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     // import and regenerate, their arguments parsed above; they resolve with the exit code.
     ...(invocation.kind === 'tool' ? { [command]: invocation.run } : {}),
   };
+  // An API process's share of the cores for thumbnails, applied before the configuration is logged.
+  if (command === 'serve') config = forApiProcess(config);
   const run = commands[command];
   if (!run) {
     console.error(`imagehost: unknown command "${command}" (imagehost --help lists them)`);

@@ -8,6 +8,7 @@ import { FsStorageService } from '../adapters/fs/fs-storage-service.js';
 import { InMemoryAttemptLimiter } from '../adapters/memory/in-memory-attempt-limiter.js';
 import { InMemoryImageEvents } from '../adapters/memory/in-memory-image-events.js';
 import { InProcessTaskScheduler } from '../adapters/in-process/in-process-task-scheduler.js';
+import { LimitedImageResizer } from '../adapters/sharp/limited-image-resizer.js';
 import { SharpImageResizer } from '../adapters/sharp/sharp-image-resizer.js';
 import { MeasuredImageResizer } from '../adapters/prometheus/measured-image-resizer.js';
 import type { ImagehostMetrics } from '../adapters/prometheus/metrics.js';
@@ -128,7 +129,7 @@ export function queueAdminMounts(scheduler: TaskScheduler): NonNullable<HttpAppO
   return [{ path: QUEUE_DASHBOARD_PATH, middleware }];
 }
 
-/** sharp, timed for /metrics when `metrics` is given. */
+/** sharp, timed for /metrics when `metrics` is given, rendering at most `renderConcurrency` images at once. */
 export function resizerModule(config: Config, metrics?: ImagehostMetrics): ContainerModule {
   return new ContainerModule(({ bind }) => {
     const sharp = new SharpImageResizer({
@@ -137,7 +138,9 @@ export function resizerModule(config: Config, metrics?: ImagehostMetrics): Conta
       threadsPerImage: config.VIPS_CONCURRENCY,
       operationCache: false,
     });
-    bind<ImageResizer>(ImageResizer).toConstantValue(metrics ? new MeasuredImageResizer(sharp, metrics) : sharp);
+    // Limited outside the timing, so /metrics' render durations leave out the wait for a turn.
+    const measured = metrics ? new MeasuredImageResizer(sharp, metrics) : sharp;
+    bind<ImageResizer>(ImageResizer).toConstantValue(new LimitedImageResizer(measured, config.renderConcurrency));
   });
 }
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, forApiProcess, loadConfig } from '../../src/config.js';
 import { usableCores } from '../../src/cpu-cores.js';
 
+/** Renders at once, then jobs at once. */
+const concurrency = (config: { renderConcurrency: number; workerConcurrency: number }) => [config.renderConcurrency, config.workerConcurrency];
+
 describe('loadConfig', () => {
   it('runs on embedded defaults with no environment at all', () => {
     const config = loadConfig({});
@@ -18,12 +21,23 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('file:data/imagehost.db');
   });
 
-  it('runs one thumbnail job more than the cores, but half the cores in an API process that makes thumbnails itself', () => {
+  it('renders one image more than the cores at once, but half the cores in an API process that makes thumbnails itself', () => {
     const cores = usableCores();
-    expect(loadConfig({}).workerConcurrency).toBe(cores + 1);
-    expect(forApiProcess(loadConfig({})).workerConcurrency).toBe(Math.max(1, Math.floor(cores / 2)));
-    expect(forApiProcess(loadConfig({ QUEUE: 'bullmq' })).workerConcurrency).toBe(cores + 1);
-    expect(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })).workerConcurrency).toBe(3);
+    const half = Math.max(1, Math.floor(cores / 2));
+    expect(concurrency(loadConfig({}))).toEqual([cores + 1, 2 * (cores + 1)]);
+    expect(concurrency(forApiProcess(loadConfig({})))).toEqual([half, 2 * half]);
+    expect(concurrency(forApiProcess(loadConfig({ QUEUE: 'bullmq' })))).toEqual([cores + 1, 2 * (cores + 1)]);
+  });
+
+  it('runs twice as many jobs as renders unless WORKER_CONCURRENCY says otherwise, and never more renders than jobs', () => {
+    const cores = usableCores();
+    expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '3' }))).toEqual([3, 6]);
+    expect(concurrency(forApiProcess(loadConfig({ RENDER_CONCURRENCY: '3' })))).toEqual([3, 6]);
+    expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '3', WORKER_CONCURRENCY: '4' }))).toEqual([3, 4]);
+    expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '40' }))).toEqual([cores + 1, 40]);
+    expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '1' }))).toEqual([1, 1]);
+    expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '8', WORKER_CONCURRENCY: '2' }))).toEqual([2, 2]);
+    expect(() => loadConfig({ RENDER_CONCURRENCY: '0' })).toThrow(/^RENDER_CONCURRENCY="0" is invalid/);
   });
 
   it('runs libvips on one thread per image unless VIPS_CONCURRENCY says otherwise', () => {
