@@ -113,29 +113,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = parsed.data;
   const databaseUrl = config.DATABASE_URL ?? `file:${path.join(config.DATA_DIR, 'imagehost.db')}`;
-  return { ...config, databaseUrl, ...concurrencyOf(config, usableCores() + 1) };
+  return { ...config, databaseUrl, ...concurrencyOf(config, { renders: usableCores() + 1, jobsPerRender: 2 }) };
 }
 
 /**
- * Jobs and renders at once. Renders: RENDER_CONCURRENCY, else `renders` (one more than the cores: a
- * render's own hand-offs between its threads leave a core idle now and then, and the extra render fills
- * it). Jobs: WORKER_CONCURRENCY, else twice the renders, so that while some jobs read their original or
- * write and record their renditions, others render (a job spends about a sixth of its time on its
- * storage and database; see LimitedImageResizer). Never more renders than jobs.
+ * Jobs and renders at once. Renders: RENDER_CONCURRENCY, else `renders`. Jobs: WORKER_CONCURRENCY, else
+ * `jobsPerRender` times the renders. Never more renders than jobs.
+ *
+ * A worker renders one image more than the cores (a render's own hand-offs between its threads leave a
+ * core idle now and then, and the extra render fills it) and runs twice as many jobs: while some read
+ * their original or write and record their renditions (about a sixth of a job's time on a local disk, more
+ * on S3 and PostgreSQL), the others render (see LimitedImageResizer).
  */
-function concurrencyOf(config: z.output<typeof configSchema>, renders: number): Pick<Config, 'workerConcurrency' | 'renderConcurrency'> {
-  const rendersAsked = config.RENDER_CONCURRENCY ?? renders;
-  const workerConcurrency = config.WORKER_CONCURRENCY ?? 2 * rendersAsked;
-  return { workerConcurrency, renderConcurrency: Math.min(rendersAsked, workerConcurrency) };
+function concurrencyOf(
+  config: z.output<typeof configSchema>,
+  defaults: { renders: number; jobsPerRender: number },
+): Pick<Config, 'workerConcurrency' | 'renderConcurrency'> {
+  const renders = config.RENDER_CONCURRENCY ?? defaults.renders;
+  const workerConcurrency = config.WORKER_CONCURRENCY ?? defaults.jobsPerRender * renders;
+  return { workerConcurrency, renderConcurrency: Math.min(renders, workerConcurrency) };
 }
 
 /**
  * The configuration of an API process: with the in-process queue it makes the thumbnails while it
  * takes uploads, so unless RENDER_CONCURRENCY says otherwise its renders get half the cores and uploads
  * keep the rest (on 2 cores, 2 jobs rendering at once made upload p95 1.32× what it is without
- * thumbnailing; 1, 0.97×). Workers and the CLI's import and regenerate render one more than the cores.
+ * thumbnailing; 1, 0.97×). And it runs no more jobs than renders unless WORKER_CONCURRENCY says so: the
+ * core a job leaves idle while it writes goes to uploads (one extra job made upload p95 1.27×, against
+ * 1.07× without it; see bench/NOTES.md). Workers and the CLI's import and regenerate: see concurrencyOf.
  */
 export function forApiProcess(config: Config): Config {
   if (config.QUEUE !== 'in-process') return config;
-  return { ...config, ...concurrencyOf(config, Math.max(1, Math.floor(usableCores() / 2))) };
+  return { ...config, ...concurrencyOf(config, { renders: Math.max(1, Math.floor(usableCores() / 2)), jobsPerRender: 1 }) };
 }

@@ -25,14 +25,16 @@ describe('loadConfig', () => {
     const cores = usableCores();
     const half = Math.max(1, Math.floor(cores / 2));
     expect(concurrency(loadConfig({}))).toEqual([cores + 1, 2 * (cores + 1)]);
-    expect(concurrency(forApiProcess(loadConfig({})))).toEqual([half, 2 * half]);
+    expect(concurrency(forApiProcess(loadConfig({})))).toEqual([half, half]);
     expect(concurrency(forApiProcess(loadConfig({ QUEUE: 'bullmq' })))).toEqual([cores + 1, 2 * (cores + 1)]);
   });
 
-  it('runs twice as many jobs as renders unless WORKER_CONCURRENCY says otherwise, and never more renders than jobs', () => {
+  it('runs twice as many jobs as renders (as many in an API process) unless WORKER_CONCURRENCY says otherwise, and never more renders than jobs', () => {
     const cores = usableCores();
     expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '3' }))).toEqual([3, 6]);
-    expect(concurrency(forApiProcess(loadConfig({ RENDER_CONCURRENCY: '3' })))).toEqual([3, 6]);
+    expect(concurrency(forApiProcess(loadConfig({ RENDER_CONCURRENCY: '3' })))).toEqual([3, 3]);
+    expect(concurrency(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })))).toEqual([Math.min(3, Math.max(1, Math.floor(cores / 2))), 3]);
+    expect(concurrency(forApiProcess(loadConfig({ QUEUE: 'bullmq', RENDER_CONCURRENCY: '3' })))).toEqual([3, 6]);
     expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '3', WORKER_CONCURRENCY: '4' }))).toEqual([3, 4]);
     expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '40' }))).toEqual([cores + 1, 40]);
     expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '1' }))).toEqual([1, 1]);
