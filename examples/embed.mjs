@@ -15,7 +15,7 @@ import { DomainError, GenerateThumbnails, GetImage, UploadImage } from 'imagehos
 import { FsStorageService } from 'imagehost/adapters/fs';
 import { InProcessTaskScheduler } from 'imagehost/adapters/in-process';
 import { InMemoryImageEvents, InMemoryImageRepository } from 'imagehost/adapters/memory';
-import { SharpImageResizer } from 'imagehost/adapters/sharp';
+import { LimitedImageResizer, SharpImageResizer } from 'imagehost/adapters/sharp';
 import { SystemClock } from 'imagehost/adapters/system';
 
 const [file, folder] = process.argv.slice(2);
@@ -42,7 +42,9 @@ const storage = new FsStorageService(storageFolder);
 const images = new InMemoryImageRepository();
 // As the service runs it: one libvips thread an image (the scheduler runs jobs side by side) and no
 // libvips operation cache (a render never repeats an operation). Both are sharp settings for the whole process.
-const resizer = new SharpImageResizer({ maxPixels: limits.maxPixels, timeoutSeconds: 30, threadsPerImage: 1, operationCache: false });
+// Two jobs at once, one of them rendering: the other reads its original or writes its renditions meanwhile.
+const sharp = new SharpImageResizer({ maxPixels: limits.maxPixels, timeoutSeconds: 30, threadsPerImage: 1, operationCache: false });
+const resizer = new LimitedImageResizer(sharp, 1);
 const scheduler = new InProcessTaskScheduler({ concurrency: 2, logger });
 const events = new InMemoryImageEvents({ logger });
 const clock = new SystemClock();
