@@ -36,7 +36,7 @@ describe('loadConfig', () => {
     expect(concurrency(forApiProcess(loadConfig({ WORKER_CONCURRENCY: '3' })))).toEqual([Math.min(3, Math.max(1, Math.floor(cores / 2))), 3]);
     expect(concurrency(forApiProcess(loadConfig({ QUEUE: 'bullmq', RENDER_CONCURRENCY: '3' })))).toEqual([3, 6]);
     expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '3', WORKER_CONCURRENCY: '4' }))).toEqual([3, 4]);
-    expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '40' }))).toEqual([cores + 1, 40]);
+    expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '40' }))).toEqual([Math.min(cores + 1, 40), 40]);
     expect(concurrency(loadConfig({ WORKER_CONCURRENCY: '1' }))).toEqual([1, 1]);
     expect(concurrency(loadConfig({ RENDER_CONCURRENCY: '8', WORKER_CONCURRENCY: '2' }))).toEqual([2, 2]);
     expect(() => loadConfig({ RENDER_CONCURRENCY: '0' })).toThrow(/^RENDER_CONCURRENCY="0" is invalid/);
