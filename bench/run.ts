@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const corpus = await loadCorpus(quick, log);
   const config = loadConfig({ ...tunables(), THUMBNAIL_SIZES: SIZES.join(',') });
   const busyBefore = await coresBusyElsewhere();
-  const environment = await describeEnvironment(config, config.VIPS_CONCURRENCY);
+  const environment = await describeEnvironment(config);
   log(`imagehost bench (${quick ? 'quick' : 'full'}): ${corpus.length} images, ${Object.entries(environment).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if ((only.has('latency') || only.has('scale')) && !args['no-build']) notes.push(...(await build()));
 
@@ -204,7 +204,7 @@ async function build(): Promise<string[]> {
   return [`npm run build reported ${errors.length} type error(s) (src was being edited); the service ran from the JavaScript tsc emitted anyway`];
 }
 
-async function describeEnvironment({ workerConcurrency, renderConcurrency }: Config, vipsThreads: number): Promise<Record<string, string | number>> {
+async function describeEnvironment({ workerConcurrency, renderConcurrency, VIPS_CONCURRENCY }: Config): Promise<Record<string, string | number>> {
   const git = async (...a: string[]) => (await exec('git', a, { cwd: ROOT }).catch(() => ({ stdout: '?' }))).stdout.trim();
   const dirty = (await git('status', '--porcelain')).split('\n').filter(Boolean).length;
   return {
@@ -215,7 +215,7 @@ async function describeEnvironment({ workerConcurrency, renderConcurrency }: Con
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     'WORKER_CONCURRENCY (worker)': workerConcurrency,
     'RENDER_CONCURRENCY (worker; raw sharp in measure 1)': renderConcurrency,
-    'VIPS_CONCURRENCY (libvips threads per image, this process and the services)': vipsThreads,
+    'VIPS_CONCURRENCY (libvips threads per image, this process and the services)': VIPS_CONCURRENCY,
     "libvips' operation cache (this process and the services)": sharp.cache().items.max === 0 ? 'off' : 'on',
     'malloc (service processes and this one, as npm start)': Object.keys(SERVICE_MALLOC_ENV).map((key) => `${key}=${process.env[key] ?? '(unset)'}`).join(' '),
     'node flags (service processes and this one, as npm start)': SERVICE_NODE_FLAGS.join(' '),
