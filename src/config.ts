@@ -87,7 +87,7 @@ export const configSchema = z.object({
 
 export type Config = z.output<typeof configSchema> & {
   readonly databaseUrl: string;
-  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, else twice the renders at once (see concurrencyOf). */
+  /** Thumbnail jobs run at once by this process: WORKER_CONCURRENCY, else twice the renders at once, or as many in an API process (see forApiProcess). */
   readonly workerConcurrency: number;
   /** Of those jobs, how many may render at once (decode, resize, encode): see concurrencyOf. */
   readonly renderConcurrency: number;
