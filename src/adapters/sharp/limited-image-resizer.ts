@@ -28,6 +28,8 @@ export class LimitedImageResizer implements ImageResizer {
   }
 
   render(bytes: Uint8Array, options: RenderOptions): Promise<RenderResult> {
+    // No timeout is set, so none can fire: `throwOnTimeout` only tells p-queue's types that the task's
+    // result, never `void`, comes back.
     return this.queue.add(() => this.inner.render(bytes, options), { throwOnTimeout: true });
   }
 }
